@@ -1,0 +1,69 @@
+"""The one place that opens the tracker's SQLite database.
+
+Every writer and reader goes through :func:`connect`, so WAL mode and the busy
+timeout are always on and the schema is always current.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlite_utils
+
+DB_DIR = Path(__file__).resolve().parent
+REPO_ROOT = DB_DIR.parent
+DEFAULT_DB = DB_DIR / "tracker.db"
+DEFAULT_SNAPSHOT = DB_DIR / "public.db"
+BUSY_TIMEOUT_MS = 30_000
+
+
+def db_path(path: str | os.PathLike[str] | None = None) -> Path:
+    """The working database: an explicit path, else ``AILABOR_DB``, else db/tracker.db."""
+    return Path(path or os.environ.get("AILABOR_DB") or DEFAULT_DB)
+
+
+def snapshot_path(path: str | os.PathLike[str] | None = None) -> Path:
+    """The published copy that the public face serves immutable."""
+    return Path(path or os.environ.get("AILABOR_SNAPSHOT") or DEFAULT_SNAPSHOT)
+
+
+def connect(path: str | os.PathLike[str] | None = None, *, migrate: bool = True) -> sqlite_utils.Database:
+    """Open the working database in WAL mode with a busy timeout, upgrading its schema in place."""
+    from db.schema import migrate as apply_migrations
+
+    target = db_path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(target), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    # NORMAL is durable across application crashes in WAL mode; only a power cut can lose the last commit.
+    conn.execute("PRAGMA synchronous = NORMAL")
+    database = sqlite_utils.Database(conn)
+    if migrate:
+        apply_migrations(database)
+    return database
+
+
+@contextmanager
+def write_transaction(database: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """A transaction that takes the write lock at BEGIN.
+
+    A deferred BEGIN that reads first and writes later fails at once with
+    SQLITE_BUSY when another writer committed in between; BEGIN IMMEDIATE
+    waits its turn under the busy timeout instead.
+    """
+    if database.conn.in_transaction:
+        with database.atomic():
+            yield database
+        return
+    database.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield database
+    except BaseException:
+        database.conn.execute("ROLLBACK")
+        raise
+    database.conn.execute("COMMIT")

@@ -1,0 +1,208 @@
+"""The one definition of the tracker's tables, indexes, full-text search and views.
+
+Each change to the schema is a new migration appended below; an existing
+database upgrades in place when it is opened (sqlite-utils' ``Migrations``
+records what was applied in ``_sqlite_migrations``). Never edit a migration
+that has shipped.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+from sqlite_utils import Migrations
+
+migrations = Migrations("ailabor")
+
+# Tables that are plumbing rather than content: hidden on the public site.
+INTERNAL_TABLES = ("_sqlite_migrations", "crawl_errors", "digests", "overrides")
+
+
+@migrations()
+def m001_initial(db: sqlite_utils.Database) -> None:
+    db["bills"].create(
+        {
+            "id": str,
+            "jurisdiction": str,
+            "session": str,
+            "identifier": str,
+            "chamber": str,
+            "classification": str,
+            "title": str,
+            "summary": str,
+            "subjects": str,
+            "status": str,
+            "status_date": str,
+            "introduced_date": str,
+            "latest_action": str,
+            "latest_action_date": str,
+            "url": str,
+            "source": str,
+            "source_id": str,
+            "source_updated_at": str,
+            "source_meta": str,
+            "content_hash": str,
+            "relevant": int,
+            "relevance_score": float,
+            "first_seen_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        not_null=["jurisdiction", "identifier", "title", "source"],
+        defaults={"relevant": 0, "relevance_score": 0.0},
+    )
+    db["actions"].create(
+        {"bill_id": str, "seq": int, "date": str, "description": str, "actor": str, "classification": str},
+        pk=("bill_id", "seq"),
+        foreign_keys=[("bill_id", "bills", "id")],
+    )
+    db["sponsors"].create(
+        {
+            "bill_id": str,
+            "name": str,
+            "role": str,
+            "party": str,
+            "state": str,
+            "district": str,
+            "person_id": str,
+        },
+        pk=("bill_id", "name", "role"),
+        foreign_keys=[("bill_id", "bills", "id")],
+    )
+    db["versions"].create(
+        {"bill_id": str, "url": str, "note": str, "date": str, "media_type": str},
+        pk=("bill_id", "url"),
+        foreign_keys=[("bill_id", "bills", "id")],
+    )
+    db["topics"].create({"slug": str, "name": str, "description": str}, pk="slug")
+    db["bill_topics"].create(
+        {"bill_id": str, "topic": str, "score": float, "matched": str},
+        pk=("bill_id", "topic"),
+        foreign_keys=[("bill_id", "bills", "id"), ("topic", "topics", "slug")],
+    )
+    db["meetings"].create(
+        {
+            "id": str,
+            "jurisdiction": str,
+            "agency": str,
+            "agency_slug": str,
+            "kind": str,
+            "title": str,
+            "abstract": str,
+            "start": str,
+            "location": str,
+            "comments_close_on": str,
+            "docket_id": str,
+            "document_url": str,
+            "agenda_url": str,
+            "minutes_url": str,
+            "published_date": str,
+            "source": str,
+            "source_id": str,
+            "source_updated_at": str,
+            "source_meta": str,
+            "content_hash": str,
+            "relevant": int,
+            "relevance_score": float,
+            "first_seen_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        not_null=["jurisdiction", "kind", "title", "source"],
+        defaults={"relevant": 0, "relevance_score": 0.0},
+    )
+    db["meeting_topics"].create(
+        {"meeting_id": str, "topic": str, "score": float, "matched": str},
+        pk=("meeting_id", "topic"),
+        foreign_keys=[("meeting_id", "meetings", "id"), ("topic", "topics", "slug")],
+    )
+    db["meeting_bills"].create(
+        {"meeting_id": str, "bill_id": str, "note": str},
+        pk=("meeting_id", "bill_id"),
+        foreign_keys=[("meeting_id", "meetings", "id"), ("bill_id", "bills", "id")],
+    )
+    db["events"].create(
+        {
+            "id": int,
+            "detected_at": str,
+            "kind": str,
+            "bill_id": str,
+            "meeting_id": str,
+            "summary": str,
+            "details": str,
+            "run_id": int,
+        },
+        pk="id",
+        foreign_keys=[("bill_id", "bills", "id"), ("meeting_id", "meetings", "id")],
+        not_null=["detected_at", "kind", "summary"],
+    )
+    db["crawl_runs"].create(
+        {
+            "id": int,
+            "source": str,
+            "started_at": str,
+            "finished_at": str,
+            "status": str,
+            "requests": int,
+            "items": int,
+            "new": int,
+            "updated": int,
+            "errors": int,
+            "watermark": str,
+            "message": str,
+            "details": str,
+            "pid": int,
+        },
+        pk="id",
+        not_null=["source", "started_at", "status"],
+        defaults={"requests": 0, "items": 0, "new": 0, "updated": 0, "errors": 0},
+    )
+    db["crawl_errors"].create(
+        {"id": int, "run_id": int, "url": str, "kind": str, "message": str, "at": str},
+        pk="id",
+        foreign_keys=[("run_id", "crawl_runs", "id")],
+    )
+    db["digests"].create(
+        {
+            "id": int,
+            "name": str,
+            "sent_at": str,
+            "recipients": str,
+            "first_event_id": int,
+            "last_event_id": int,
+            "status": str,
+            "message": str,
+        },
+        pk="id",
+    )
+    db["positions"].create(
+        {"bill_id": str, "stance": str, "priority": str, "note": str, "updated_at": str},
+        pk="bill_id",
+        foreign_keys=[("bill_id", "bills", "id")],
+    )
+    db["overrides"].create(
+        {"item_id": str, "relevant": int, "note": str, "updated_at": str},
+        pk="item_id",
+    )
+
+    for table, columns in {
+        "bills": [["jurisdiction", "status"], ["relevant", "updated_at"], ["status_date"], ["latest_action_date"]],
+        "actions": [["date"]],
+        "bill_topics": [["topic"]],
+        "meetings": [["start"], ["comments_close_on"], ["agency_slug"], ["docket_id"], ["relevant", "published_date"]],
+        "meeting_topics": [["topic"]],
+        "meeting_bills": [["bill_id"]],
+        "events": [["bill_id"], ["meeting_id"], ["kind", "detected_at"]],
+        "crawl_runs": [["source", "started_at"]],
+        "crawl_errors": [["run_id"]],
+        "digests": [["name", "status"]],
+    }.items():
+        for cols in columns:
+            db[table].create_index(cols)
+
+    db["bills"].enable_fts(["title", "summary", "subjects"], create_triggers=True, tokenize="porter")
+    db["meetings"].enable_fts(["title", "abstract", "agency"], create_triggers=True, tokenize="porter")
+
+
+def migrate(db: sqlite_utils.Database) -> None:
+    """Bring a database of any earlier schema up to date; a no-op on a current one."""
+    migrations.apply(db)

@@ -1,0 +1,150 @@
+"""The ``ailabor`` command: thin wrappers that parse arguments and call the functions that do the work."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+import db
+from scrapers.sources import ConfigError
+
+
+class Failure(click.ClickException):
+    """A one-line error for a person: what went wrong and what to do, never a traceback."""
+
+    def show(self, file=None) -> None:  # type: ignore[no-untyped-def]
+        click.echo(f"ailabor: {self.message}", err=True)
+
+
+def _db_option(func):  # type: ignore[no-untyped-def]
+    return click.option("--db", "db_file", type=click.Path(dir_okay=False), default=None,
+                        help="The working database (default: $AILABOR_DB or db/tracker.db).")(func)
+
+
+@click.group()
+@click.version_option(package_name="ailabor")
+def cli() -> None:
+    """AI Labor Watch: bills and agency meetings on AI and work, collected, classified and published."""
+
+
+@cli.command()
+@_db_option
+def init(db_file: str | None) -> None:
+    """Create the database, or bring an existing one up to the current schema. Safe to repeat."""
+    database = db.connect(db_file)
+    click.echo(f"database ready: {db.db_path(db_file)} ({len(database.table_names())} tables)")
+
+
+@cli.command()
+@click.argument("sources", nargs=-1)
+@_db_option
+def crawl(sources: tuple[str, ...], db_file: str | None) -> None:
+    """Crawl SOURCES (default: all) once and print one line per source.
+
+    Exits non-zero when a source failed. A source without its API key is
+    skipped with a line that says where to get one.
+    """
+    from scrapers.crawl import UnknownSource, run_crawls
+
+    try:
+        summaries = run_crawls(list(sources), db_file)
+    except (UnknownSource, ConfigError) as exc:
+        raise Failure(str(exc)) from exc
+    for summary in summaries:
+        click.echo(summary.line())
+    if any(s.status == "failed" for s in summaries):
+        sys.exit(1)
+
+
+@cli.command()
+@_db_option
+def status(db_file: str | None) -> None:
+    """The last run of each source, with its counts, and what the database holds."""
+    from scrapers.health import status_report
+
+    click.echo(status_report(db.connect(db_file)))
+
+
+@cli.command()
+@_db_option
+@click.option("--snapshot", type=click.Path(dir_okay=False), default=None,
+              help="Where to write the snapshot (default: $AILABOR_SNAPSHOT or db/public.db).")
+def publish(db_file: str | None, snapshot: str | None) -> None:
+    """Copy the working database to the snapshot that the public face serves."""
+    from scrapers.publish import publish as do_publish
+
+    click.echo(f"published {do_publish(db_file, snapshot)}")
+
+
+def _serve_options(func):  # type: ignore[no-untyped-def]
+    func = click.option("--public", is_flag=True,
+                        help="Serve the members' face: the published snapshot, no arbitrary SQL.")(func)
+    func = click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")(func)
+    func = click.option("--port", default=8001, show_default=True, type=int, help="Port to listen on.")(func)
+    return func
+
+
+def _serve(db_file: str | None, public: bool, host: str, port: int) -> None:
+    from scrapers.publish import publish as do_publish
+    from scrapers.site import serve as run_site
+
+    if public:
+        target = db.snapshot_path()
+        if not target.exists():
+            do_publish(db_file)
+    else:
+        target = db.db_path(db_file)
+        db.connect(db_file).close()
+    face = "members' (public)" if public else "director's"
+    click.echo(f"serving the {face} site for {target} at http://{host}:{port}/")
+    run_site(target, public=public, host=host, port=port)
+
+
+@cli.command()
+@_db_option
+@_serve_options
+def serve(db_file: str | None, public: bool, host: str, port: int) -> None:
+    """Serve the site with Datasette (the director's face unless --public)."""
+    _serve(db_file, public, host, port)
+
+
+@cli.command()
+@_db_option
+@_serve_options
+def up(db_file: str | None, public: bool, host: str, port: int) -> None:
+    """The main job: create the database, crawl every source that can run, publish, serve."""
+    from scrapers.crawl import run_crawls
+    from scrapers.publish import publish as do_publish
+
+    db.connect(db_file).close()
+    for summary in run_crawls([], db_file):
+        click.echo(summary.line())
+    do_publish(db_file)
+    _serve(db_file, public, host, port)
+
+
+@cli.command()
+@click.option("--db", "db_file", type=click.Path(dir_okay=False), default=str(db.DB_DIR / "demo.db"),
+              show_default=True, help="Where to build the demo database.")
+@click.option("--serve/--no-serve", "then_serve", default=True, help="Serve the demo site afterwards.")
+@_serve_options
+def demo(db_file: str, then_serve: bool, public: bool, host: str, port: int) -> None:
+    """Build a database from recorded upstream responses shipped in the repo (no network), then serve it."""
+    from scrapers.demo import build_demo
+
+    for line in build_demo(Path(db_file)):
+        click.echo(line)
+    if then_serve:
+        os.environ["AILABOR_SNAPSHOT"] = str(Path(db_file).with_suffix(".public.db"))
+        _serve(db_file, public, host, port)
+
+
+def main() -> None:
+    cli(prog_name="ailabor")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+"""``ailabor demo``: the real spiders and pipeline run against recorded responses on loopback.
+
+The recorded responses are the ones the end-to-end tests replay
+(tests/fixtures/<source>/cassette.yml); each source's base URL is pointed
+at a local replay server and keyed sources get a stand-in key, so nothing
+leaves the machine.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+from db import REPO_ROOT
+from scrapers.publish import publish
+from scrapers.replay import serving
+
+FIXTURES = REPO_ROOT / "tests" / "fixtures"
+# source → (base-URL variable, key variable or None)
+DEMO_SOURCES = {
+    "federal_register": ("FEDERAL_REGISTER_API_URL", None),
+    "congress": ("CONGRESS_API_URL", "CONGRESS_API_KEY"),
+    "openstates": ("OPENSTATES_API_URL", "OPENSTATES_API_KEY"),
+    "regulations_gov": ("REGULATIONS_GOV_API_URL", "DATA_GOV_API_KEY"),
+}
+
+
+def build_demo(database: Path) -> Iterator[str]:
+    """Build (from scratch) a demo database and its snapshot; yields the crawl's summary lines."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    env = dict(os.environ, AILABOR_DB=str(database))
+    sources = []
+    with ExitStack() as stack:
+        for source, (url_var, key_var) in DEMO_SOURCES.items():
+            cassette = FIXTURES / source / "cassette.yml"
+            if not cassette.exists():
+                continue
+            server = stack.enter_context(serving(cassette))
+            env[url_var] = server.url
+            if key_var:
+                env[key_var] = "demo-key-not-secret"
+            sources.append(source)
+        result = subprocess.run(
+            [sys.executable, "-m", "scrapers.cli", "crawl", *sources, "--db", str(database)],
+            env=env, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
+    yield from result.stdout.splitlines()
+    if result.returncode not in (0, 1):
+        yield f"demo crawl failed: {result.stderr.strip().splitlines()[-1] if result.stderr.strip() else ''}"
+        return
+    snapshot = publish(database, database.with_suffix(".public.db"))
+    yield f"demo database: {database}; snapshot: {snapshot}"

@@ -1,0 +1,146 @@
+"""The shared data model that every spider fills and the pipeline stores.
+
+Spiders build these from upstream payloads; ids, validation and the row
+shapes of DESIGN.md §5 are defined here once.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from scrapers.vocab import MEETING_KINDS
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ][\d:.]+([+-]\d{2}:?\d{2}|Z)?)?$")
+
+
+class InvalidItem(ValueError):
+    """An item that must not be stored; the message says why, for crawl_errors."""
+
+
+def bill_id(jurisdiction: str, session: str, identifier: str) -> str:
+    """``us-119-hr1234``: lower-cased, spaces, dots and dashes inside parts removed."""
+    parts = (jurisdiction, session, identifier)
+    return "-".join(re.sub(r"[\s.\-]+", "", str(p)).lower() for p in parts)
+
+
+@dataclass
+class Action:
+    date: str
+    description: str
+    actor: str | None = None
+    classification: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Sponsor:
+    name: str
+    role: str = "primary"
+    party: str | None = None
+    state: str | None = None
+    district: str | None = None
+    person_id: str | None = None
+
+
+@dataclass
+class Version:
+    url: str
+    note: str | None = None
+    date: str | None = None
+    media_type: str | None = None
+
+
+@dataclass
+class BillItem:
+    """One bill. A child list left as ``None`` means "not fetched this time, keep what is stored"."""
+
+    jurisdiction: str
+    session: str
+    identifier: str
+    title: str
+    source: str
+    source_id: str | None = None
+    source_url: str | None = None
+    chamber: str | None = None
+    classification: str | None = None
+    summary: str | None = None
+    subjects: list[str] = field(default_factory=list)
+    introduced_date: str | None = None
+    url: str | None = None
+    source_updated_at: str | None = None
+    source_meta: dict[str, Any] = field(default_factory=dict)
+    status: str | None = None
+    status_date: str | None = None
+    latest_action: str | None = None
+    latest_action_date: str | None = None
+    actions: list[Action] | None = None
+    sponsors: list[Sponsor] | None = None
+    versions: list[Version] | None = None
+    relevance: Any = None
+
+    @property
+    def id(self) -> str:
+        return bill_id(self.jurisdiction, self.session, self.identifier)
+
+    def validate(self) -> None:
+        for name in ("jurisdiction", "session", "identifier", "title", "source"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value.strip():
+                raise InvalidItem(f"bill {name} is missing or not text: {value!r}")
+        for name in ("introduced_date", "status_date", "latest_action_date"):
+            _check_date(f"bill {name}", getattr(self, name))
+        if not isinstance(self.subjects, list) or not all(isinstance(s, str) for s in self.subjects):
+            raise InvalidItem(f"bill subjects must be a list of text: {self.subjects!r}")
+        for action in self.actions or []:
+            if not isinstance(action.description, str):
+                raise InvalidItem(f"action description is not text: {action.description!r}")
+            _check_date("action date", action.date, required=True)
+        for version in self.versions or []:
+            if not isinstance(version.url, str) or not version.url.startswith(("http://", "https://")):
+                raise InvalidItem(f"version url is not a web address: {version.url!r}")
+
+
+@dataclass
+class MeetingItem:
+    """An agency meeting, hearing, notice, comment period or rule."""
+
+    id: str
+    jurisdiction: str
+    kind: str
+    title: str
+    source: str
+    source_id: str | None = None
+    source_url: str | None = None
+    agency: str | None = None
+    agency_slug: str | None = None
+    abstract: str | None = None
+    start: str | None = None
+    location: str | None = None
+    comments_close_on: str | None = None
+    docket_id: str | None = None
+    document_url: str | None = None
+    agenda_url: str | None = None
+    minutes_url: str | None = None
+    published_date: str | None = None
+    source_updated_at: str | None = None
+    source_meta: dict[str, Any] = field(default_factory=dict)
+    bill_ids: list[str] = field(default_factory=list)
+    relevance: Any = None
+
+    def validate(self) -> None:
+        for name in ("id", "jurisdiction", "kind", "title", "source"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value.strip():
+                raise InvalidItem(f"meeting {name} is missing or not text: {value!r}")
+        if self.kind not in MEETING_KINDS:
+            raise InvalidItem(f"meeting kind {self.kind!r} is not one of {', '.join(MEETING_KINDS)}")
+        for name in ("start", "comments_close_on", "published_date"):
+            _check_date(f"meeting {name}", getattr(self, name))
+
+
+def _check_date(what: str, value: Any, required: bool = False) -> None:
+    if value is None and not required:
+        return
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        raise InvalidItem(f"{what} is not an ISO date: {value!r}")

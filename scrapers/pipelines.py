@@ -1,0 +1,111 @@
+"""The item pipeline: validate → classify → store, in batches, with the run's bookkeeping.
+
+A bad item never stops the crawl: it is written to ``crawl_errors`` with its
+URL and the reason, and the rest go on.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+
+import db
+from scrapers.items import BillItem, InvalidItem, MeetingItem
+from scrapers.store import Counts, Store, record_comment_deadlines, save_topics
+
+logger = logging.getLogger(__name__)
+
+
+class _Stage:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Any:
+        return cls(crawler)
+
+    @property
+    def spider(self) -> Any:
+        return self.crawler.spider
+
+
+class ValidatePipeline(_Stage):
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, BillItem | MeetingItem):
+            self.spider.reject(None, "invalid_item", f"not a bill or meeting: {type(item).__name__}")
+            raise DropItem("not a bill or meeting")
+        try:
+            item.validate()
+        except InvalidItem as exc:
+            self.spider.reject(item.source_url, "invalid_item", f"{_name(item)}: {exc}")
+            raise DropItem(str(exc)) from exc
+        return item
+
+
+class ClassifyPipeline(_Stage):
+    """Classifies every item as it is stored, with the taxonomy loaded once per crawl."""
+
+    def process_item(self, item: Any) -> Any:
+        taxonomy = self.spider.taxonomy
+        if isinstance(item, BillItem):
+            item.relevance = taxonomy.classify(item.title, item.summary, item.subjects)
+        else:
+            item.relevance = taxonomy.classify(item.title, item.abstract, [item.agency or ""])
+        return item
+
+
+class StorePipeline(_Stage):
+    """Upserts items in batched transactions; events go in with the changes they describe."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.batch_size = crawler.settings.getint("STORE_BATCH_SIZE", 200)
+        self.buffer: list[BillItem | MeetingItem] = []
+        self.counts = Counts()
+        self.items = 0
+        self.db: Any = None
+        self.store: Store | None = None
+
+    def open_spider(self) -> None:
+        self.db = db.connect(self.crawler.settings.get("AILABOR_DB"))
+        self.store = Store(self.db, run_id=self.spider.run.id)
+        save_topics(self.db, self.spider.taxonomy)
+
+    def process_item(self, item: Any) -> Any:
+        self.buffer.append(item)
+        self.items += 1
+        if len(self.buffer) >= self.batch_size:
+            self.flush()
+        return item
+
+    def flush(self) -> None:
+        batch, self.buffer = self.buffer, []
+        if not batch:
+            return
+        assert self.store is not None
+        try:
+            self.counts += self.store.save(batch)
+        except Exception:
+            logger.exception("batch write failed; storing its %d items one by one", len(batch))
+            for item in list(batch):
+                try:
+                    self.counts += self.store.save([item])
+                except Exception as exc:  # one bad row must not cost the others
+                    self.spider.reject(item.source_url, "store_failed", f"{_name(item)}: {exc}")
+                    batch.remove(item)
+        self.spider.stored(batch)
+
+    def close_spider(self) -> None:
+        self.flush()
+        try:
+            record_comment_deadlines(self.db, run_id=self.spider.run.id)
+        finally:
+            self.spider.pipeline_counts = {"items": self.items, "new": self.counts.new, "updated": self.counts.updated}
+            self.db.close()
+
+
+def _name(item: Any) -> str:
+    return getattr(item, "id", None) or type(item).__name__

@@ -1,0 +1,81 @@
+"""Bookkeeping of crawls: one ``crawl_runs`` row per run, its errors and its watermark."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import sqlite_utils
+
+from db import write_transaction
+from scrapers.store import utcnow
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class RunLog:
+    """The record of one crawl of one source, opened at start and closed at the end."""
+
+    def __init__(self, db: sqlite_utils.Database, source: str) -> None:
+        self.db = db
+        self.source = source
+        self.errors = 0
+        self.close_interrupted()
+        with write_transaction(db):
+            self.id = db["crawl_runs"].insert(
+                {"source": source, "started_at": utcnow(), "status": "running", "pid": os.getpid()}
+            ).last_pk
+
+    def close_interrupted(self) -> None:
+        """A run left as running by a process that is gone was killed: say so."""
+        rows = self.db.execute(
+            "SELECT id, pid FROM crawl_runs WHERE source = ? AND status = 'running'", [self.source]
+        ).fetchall()
+        dead = [run_id for run_id, pid in rows if not _alive(pid) or pid == os.getpid()]
+        if dead:
+            with write_transaction(self.db):
+                for run_id in dead:
+                    self.db["crawl_runs"].update(
+                        run_id, {"status": "failed", "finished_at": utcnow(), "message": "interrupted"}
+                    )
+
+    def last_watermark(self) -> str | None:
+        """Where the last run that stored something stopped; the next run resumes there."""
+        row = self.db.execute(
+            "SELECT watermark FROM crawl_runs WHERE source = ? AND status IN ('ok', 'partial')"
+            " AND watermark IS NOT NULL AND id != ? ORDER BY id DESC LIMIT 1",
+            [self.source, self.id],
+        ).fetchone()
+        return row[0] if row else None
+
+    def error(self, url: str | None, kind: str, message: str) -> None:
+        self.errors += 1
+        with write_transaction(self.db):
+            self.db["crawl_errors"].insert(
+                {"run_id": self.id, "url": url, "kind": kind, "message": message[:2000], "at": utcnow()}
+            )
+
+    def finish(self, status: str, **counts: Any) -> None:
+        with write_transaction(self.db):
+            self.db["crawl_runs"].update(
+                self.id, dict(counts, status=status, errors=self.errors, finished_at=utcnow())
+            )
+
+
+def record_skipped(db: sqlite_utils.Database, source: str, message: str) -> int:
+    """A source that could not run at all (no key) still leaves a visible run row."""
+    now = utcnow()
+    with write_transaction(db):
+        return db["crawl_runs"].insert(
+            {"source": source, "started_at": now, "finished_at": now, "status": "skipped", "message": message}
+        ).last_pk

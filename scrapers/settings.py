@@ -1,0 +1,62 @@
+"""Scrapy settings: politeness, retries, pipelines; upstream base URLs and the database from the environment.
+
+Keys are read by the spiders from the environment at run time and sent as
+headers; they never enter settings, so they cannot leak into logged settings.
+"""
+
+import os
+
+from scrapers import __version__
+
+BOT_NAME = "ailabor"
+SPIDER_MODULES = ["scrapers.spiders"]
+NEWSPIDER_MODULE = "scrapers.spiders"
+
+# Who we are, so that an upstream operator can reach us instead of blocking us.
+CONTACT_URL = os.environ.get("AILABOR_CONTACT_URL", "https://github.com/ai-labor-watch/ai-labor-watch")
+USER_AGENT = f"AILaborWatch/{__version__} (+{CONTACT_URL})"
+
+# The APIs are made for programs; their robots.txt is written for the HTML sites
+# (SOURCES.md §5) and would block API paths. Spiders that read HTML pages turn this on.
+ROBOTSTXT_OBEY = False
+
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 0.25
+DOWNLOAD_TIMEOUT = 60
+COOKIES_ENABLED = False
+# Federal Register queries repeat fields[] and agencies[]: well past Scrapy's 2,083-character default.
+URLLENGTH_LIMIT = 16_000
+TELNETCONSOLE_ENABLED = False
+
+# Scrapy's default context factory accepts any certificate; this one verifies.
+DOWNLOADER_CLIENTCONTEXTFACTORY = "scrapy.core.downloader.contextfactory.BrowserLikeContextFactory"
+
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+RETRY_BACKOFF_BASE = float(os.environ.get("AILABOR_RETRY_BACKOFF", "2"))
+RETRY_BACKOFF_MAX = 60.0
+RETRY_AFTER_MAX = 300.0
+
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "scrapers.middlewares.PoliteRetryMiddleware": 550,
+}
+ITEM_PIPELINES = {
+    "scrapers.pipelines.ValidatePipeline": 100,
+    "scrapers.pipelines.ClassifyPipeline": 200,
+    "scrapers.pipelines.StorePipeline": 300,
+}
+STORE_BATCH_SIZE = 200
+
+AILABOR_DB = os.environ.get("AILABOR_DB")
+
+FEDERAL_REGISTER_API_URL = os.environ.get("FEDERAL_REGISTER_API_URL", "https://www.federalregister.gov/api/v1")
+CONGRESS_API_URL = os.environ.get("CONGRESS_API_URL", "https://api.congress.gov/v3")
+OPENSTATES_API_URL = os.environ.get("OPENSTATES_API_URL", "https://v3.openstates.org")
+REGULATIONS_GOV_API_URL = os.environ.get("REGULATIONS_GOV_API_URL", "https://api.regulations.gov/v4")
+
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = os.environ.get("AILABOR_LOG_LEVEL", "INFO")

@@ -1,0 +1,1 @@
+"""One spider per upstream source; ``scrapy list`` shows them."""

@@ -1,0 +1,157 @@
+"""What every spider shares: its run record, its base URL and key, error capture and the watermark.
+
+A spider subclass supplies ``async def start()`` and its parsers; this base
+turns an unreadable response or a failed request into a ``crawl_errors`` row
+instead of a traceback, and closes the run with the right status.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from functools import cached_property
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+import db
+from scrapers.relevance import Taxonomy, load_taxonomy
+from scrapers.runs import RunLog
+
+logger = logging.getLogger(__name__)
+
+
+class SourceUnavailable(Exception):
+    """A source that cannot run now (no key): skipped with one clear line, never a traceback."""
+
+
+class TrackerSpider(scrapy.Spider):
+    #: The setting (and environment variable) that holds the upstream's base URL.
+    base_url_setting: str = ""
+    #: The environment variable that holds the API key, if the upstream needs one.
+    api_key_env: str | None = None
+    #: Where an operator gets a key, for the one-line message when it is missing.
+    key_help: str = ""
+
+    run: RunLog
+    pipeline_counts: dict[str, int]
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> TrackerSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.run = RunLog(db.connect(crawler.settings.get("AILABOR_DB")), spider.name)
+        spider.previous_watermark = spider.run.last_watermark()
+        spider.next_watermark = None
+        spider.partial_reason = None
+        spider.failed_requests = 0
+        spider.good_responses = 0
+        spider.pipeline_counts = {"items": 0, "new": 0, "updated": 0}
+        spider.report = {}
+        spider.last_failure = None
+        crawler.signals.connect(spider._closed, signal=signals.spider_closed)
+        return spider
+
+    @classmethod
+    def missing_key(cls) -> str | None:
+        """The one-line reason this spider cannot run, or None when it can."""
+        if cls.api_key_env and not os.environ.get(cls.api_key_env):
+            return f"{cls.name}: {cls.api_key_env} is not set; get a key at {cls.key_help}"
+        return None
+
+    @property
+    def api_key(self) -> str | None:
+        return os.environ.get(self.api_key_env) if self.api_key_env else None
+
+    @property
+    def base_url(self) -> str:
+        return str(self.settings.get(self.base_url_setting)).rstrip("/")
+
+    @cached_property
+    def taxonomy(self) -> Taxonomy:
+        return load_taxonomy()
+
+    # Errors -------------------------------------------------------------------------------------
+
+    def reject(self, url: str | None, kind: str, message: str) -> None:
+        """Record one bad response or item; the crawl goes on."""
+        logger.warning("%s: %s: %s", kind, url, message)
+        self.run.error(url, kind, message)
+
+    def load_json(self, response: Response) -> Any:
+        """The response's JSON, or None after recording why it is not JSON."""
+        try:
+            data = json.loads(response.text)
+        except (ValueError, AttributeError) as exc:
+            self.failed_requests += 1
+            head = response.body[:200].lstrip().lower()
+            if head.startswith((b"<!doctype", b"<html", b"<")):
+                self.reject(response.url, "html_instead_of_json", f"HTTP {response.status} with an HTML page")
+            else:
+                self.reject(response.url, "invalid_json", f"HTTP {response.status}: {exc}")
+            return None
+        self.good_responses += 1
+        return data
+
+    def on_error(self, failure: Failure) -> None:
+        """A request that failed after its retries: recorded, and the run can no longer be complete."""
+        request = failure.request if hasattr(failure, "request") else None
+        response = getattr(failure.value, "response", None)
+        url = request.url if request is not None else None
+        self.failed_requests += 1
+        if response is not None:
+            message = f"HTTP {response.status}"
+            self.reject(url, "http_error", message)
+            if self.quota_spent(response):
+                self.stop_partial(f"quota spent at {url}")
+        else:
+            reason = failure.getErrorMessage() or type(failure.value).__name__
+            self.last_failure = f"could not reach {urlsplit(url or '').netloc or 'the upstream'}: {reason}"
+            self.reject(url, "request_failed", reason)
+
+    def quota_spent(self, response: Response) -> bool:
+        """Whether a failed response means the upstream's quota is used up for now."""
+        return response.status == 429
+
+    def stop_partial(self, reason: str) -> None:
+        """End the run early as partial; the watermark stays at what was stored."""
+        if self.partial_reason is None:
+            self.partial_reason = reason
+            self.crawler.engine.close_spider(self, "quota")
+
+    # Watermark ----------------------------------------------------------------------------------
+
+    def stored(self, items: list[Any]) -> None:
+        """Called by the store after each batch that reached the database."""
+
+    def final_watermark(self) -> str | None:
+        """The watermark after a complete run (set by the spider as it plans its requests)."""
+        return self.next_watermark
+
+    def partial_watermark(self) -> str | None:
+        """The watermark after an incomplete run: by default, where the last complete run stopped."""
+        return self.previous_watermark
+
+    def _closed(self, spider: scrapy.Spider, reason: str) -> None:
+        if spider is not self:
+            return
+        stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
+        requests = int(stats.get("downloader/request_count", 0))
+        if not self.good_responses and (self.failed_requests or not requests):
+            status, watermark = "failed", None
+            message = self.partial_reason or self.last_failure or "no usable response from the upstream"
+        elif self.partial_reason or self.failed_requests or reason not in ("finished",):
+            status, watermark = "partial", self.partial_watermark()
+            message = self.partial_reason or (
+                f"{self.failed_requests} request(s) failed" if self.failed_requests else f"stopped: {reason}")
+        else:
+            status, watermark, message = "ok", self.final_watermark(), None
+        details = json.dumps(self.report) if self.report else None
+        self.run.finish(status, requests=requests, watermark=watermark, message=message, details=details,
+                        **self.pipeline_counts)
+        self.run_status = status

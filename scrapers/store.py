@@ -1,0 +1,356 @@
+"""Storage of bills and meetings with their change events, one batch per transaction.
+
+A batch is written inside one write transaction together with the events
+that describe what changed in it, so a crawl killed at any moment leaves
+either the whole batch and its events or neither. Events are written only
+when stored content really changed: a re-crawl of identical data writes
+none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import sqlite_utils
+
+from db import write_transaction
+from scrapers.items import BillItem, MeetingItem
+from scrapers.vocab import derive_status
+
+_BILL_CONTENT = (
+    "jurisdiction", "session", "identifier", "chamber", "classification", "title", "summary",
+    "subjects", "status", "status_date", "introduced_date", "latest_action", "latest_action_date",
+    "url", "source", "source_id",
+)
+_MEETING_CONTENT = (
+    "jurisdiction", "agency", "agency_slug", "kind", "title", "abstract", "start", "location",
+    "comments_close_on", "docket_id", "document_url", "agenda_url", "minutes_url", "published_date",
+    "source", "source_id",
+)
+# Fields whose change is news for a meeting; the rest change silently.
+_MEETING_NEWS = ("kind", "title", "start", "location", "comments_close_on", "agenda_url", "minutes_url")
+
+
+def utcnow() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def _hash(row: dict[str, Any], fields: Sequence[str]) -> str:
+    payload = json.dumps([row.get(f) for f in fields], sort_keys=True, default=str)
+    return hashlib.sha1(payload.encode()).hexdigest()
+
+
+def _dumps(value: Any) -> str | None:
+    if value is None:
+        return None
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def display_id(jurisdiction: str, identifier: str) -> str:
+    """``CA AB 1018``: how a person writes a bill's name."""
+    return f"{jurisdiction.upper()} {identifier}"
+
+
+@dataclass
+class Counts:
+    new: int = 0
+    updated: int = 0
+
+    def __iadd__(self, other: Counts) -> Counts:
+        self.new += other.new
+        self.updated += other.updated
+        return self
+
+
+def _in_clause(ids: Sequence[str]) -> str:
+    return ",".join("?" for _ in ids)
+
+
+def _relevance(item: BillItem | MeetingItem, override: int | None) -> tuple[int, float, list[Any]]:
+    classification = item.relevance
+    if classification is None:
+        relevant, score, topics = 0, 0.0, []
+    else:
+        relevant, score, topics = int(classification.relevant), float(classification.score), list(classification.topics)
+    if override is not None:
+        relevant = override
+    return relevant, score, topics
+
+
+class Store:
+    """Writes batches of items and the events that their changes imply."""
+
+    def __init__(self, db: sqlite_utils.Database, run_id: int | None = None) -> None:
+        self.db = db
+        self.run_id = run_id
+
+    def save(self, items: Iterable[BillItem | MeetingItem]) -> Counts:
+        items = list(items)
+        bills = _dedupe([i for i in items if isinstance(i, BillItem)])
+        meetings = _dedupe([i for i in items if isinstance(i, MeetingItem)])
+        counts = Counts()
+        with write_transaction(self.db):
+            if bills:
+                counts += self._save_bills(bills)
+            if meetings:
+                counts += self._save_meetings(meetings)
+        return counts
+
+    def _event(self, kind: str, summary: str, details: dict[str, Any], *, bill_id: str | None = None,
+               meeting_id: str | None = None) -> None:
+        self.db.execute(
+            "INSERT INTO events (detected_at, kind, bill_id, meeting_id, summary, details, run_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [utcnow(), kind, bill_id, meeting_id, summary, _dumps(details), self.run_id],
+        )
+
+    def _overrides(self, ids: Sequence[str]) -> dict[str, int]:
+        rows = self.db.execute(
+            f"SELECT item_id, relevant FROM overrides WHERE item_id IN ({_in_clause(ids)})", list(ids)
+        ).fetchall()
+        return {item_id: relevant for item_id, relevant in rows}
+
+    def _children(self, sql: str, ids: Sequence[str]) -> dict[str, list[tuple[Any, ...]]]:
+        out: dict[str, list[tuple[Any, ...]]] = {}
+        for row in self.db.execute(sql.format(ids=_in_clause(ids)), list(ids)).fetchall():
+            out.setdefault(row[0], []).append(tuple(row[1:]))
+        return out
+
+    def _save_bills(self, items: list[BillItem]) -> Counts:
+        ids = [i.id for i in items]
+        marks = _in_clause(ids)
+        existing = {r["id"]: r for r in self.db.query(f"SELECT * FROM bills WHERE id IN ({marks})", ids)}
+        overrides = self._overrides(ids)
+        actions = self._children(
+            "SELECT bill_id, date, description, actor, classification FROM actions"
+            " WHERE bill_id IN ({ids}) ORDER BY bill_id, seq", ids)
+        sponsors = self._children(
+            "SELECT bill_id, name, role, party, state, district, person_id FROM sponsors"
+            " WHERE bill_id IN ({ids}) ORDER BY bill_id, role, name", ids)
+        versions = self._children(
+            "SELECT bill_id, url, note, date, media_type FROM versions WHERE bill_id IN ({ids})"
+            " ORDER BY bill_id, date, url", ids)
+        topics = self._children(
+            "SELECT bill_id, topic, score, matched FROM bill_topics WHERE bill_id IN ({ids}) ORDER BY bill_id, topic",
+            ids)
+        counts = Counts()
+        now = utcnow()
+        for item in items:
+            old = existing.get(item.id)
+            row = self._bill_row(item, old)
+            relevant, score, matches = _relevance(item, overrides.get(item.id))
+            row.update(relevant=relevant, relevance_score=score)
+            new_actions = None if item.actions is None else [
+                (a.date, a.description, a.actor, _dumps(a.classification or [])) for a in item.actions]
+            new_sponsors = None if item.sponsors is None else sorted(
+                {(s.name, s.role, s.party, s.state, s.district, s.person_id): None for s in item.sponsors})
+            new_versions = None if item.versions is None else sorted(
+                {(v.url, v.note, v.date, v.media_type): None for v in item.versions},
+                key=lambda v: (v[2] or "", v[0]))
+            new_topics = [(m.slug, float(m.score), _dumps(list(m.matched))) for m in matches]
+
+            changed_actions = new_actions is not None and new_actions != actions.get(item.id, [])
+            changed_sponsors = new_sponsors is not None and new_sponsors != sponsors.get(item.id, [])
+            changed_versions = new_versions is not None and new_versions != versions.get(item.id, [])
+            changed_topics = new_topics != topics.get(item.id, [])
+            content_changed = old is None or old["content_hash"] != row["content_hash"]
+            news = content_changed or changed_actions or changed_sponsors or changed_versions
+            bookkeeping = old is not None and (
+                old["relevant"] != relevant or old["relevance_score"] != score
+                or old["source_updated_at"] != row["source_updated_at"] or old["source_meta"] != row["source_meta"])
+            if not (news or changed_topics or bookkeeping):
+                continue
+
+            row["first_seen_at"] = old["first_seen_at"] if old else now
+            row["updated_at"] = now if news or old is None else old["updated_at"]
+            self.db["bills"].upsert(row, pk="id")
+            if changed_actions:
+                self._replace("actions", item.id, [
+                    {"bill_id": item.id, "seq": n, "date": a[0], "description": a[1], "actor": a[2],
+                     "classification": a[3]} for n, a in enumerate(new_actions or [])])
+            if changed_sponsors:
+                self._replace("sponsors", item.id, [
+                    dict(zip(("name", "role", "party", "state", "district", "person_id"), s), bill_id=item.id)
+                    for s in new_sponsors or []])
+            if changed_versions:
+                self._replace("versions", item.id, [
+                    dict(zip(("url", "note", "date", "media_type"), v), bill_id=item.id) for v in new_versions or []])
+            if changed_topics:
+                self._replace("bill_topics", item.id, [
+                    {"bill_id": item.id, "topic": t[0], "score": t[1], "matched": t[2]} for t in new_topics])
+
+            name = display_id(item.jurisdiction, item.identifier)
+            if old is None:
+                counts.new += 1
+                self._event("bill_new", f"New bill: {name}, {item.title}",
+                            {"title": item.title, "status": row["status"]}, bill_id=item.id)
+                continue
+            if news:
+                counts.updated += 1
+            if changed_actions:
+                seen = list(actions.get(item.id, []))
+                for action in new_actions or []:
+                    if any(a[:3] == action[:3] for a in seen):
+                        seen.remove(next(a for a in seen if a[:3] == action[:3]))
+                        continue
+                    self._event("bill_action", f"{name}: {action[1]} ({action[0]})",
+                                {"date": action[0], "description": action[1], "actor": action[2],
+                                 "classification": json.loads(action[3])}, bill_id=item.id)
+            if old["status"] != row["status"] and row["status"]:
+                self._event("bill_status", f"{name} moved from {old['status'] or 'unknown'} to {row['status']}",
+                            {"from": old["status"], "to": row["status"], "date": row["status_date"]},
+                            bill_id=item.id)
+            if changed_versions:
+                known = {v[0] for v in versions.get(item.id, [])}
+                for version in new_versions or []:
+                    if version[0] not in known:
+                        self._event("bill_version", f"{name}: new text, {version[1] or 'version'}",
+                                    {"url": version[0], "note": version[1], "date": version[2]}, bill_id=item.id)
+        return counts
+
+    def _replace(self, table: str, bill_id: str, rows: list[dict[str, Any]]) -> None:
+        key = "meeting_id" if table == "meeting_topics" else "bill_id"
+        self.db.execute(f"DELETE FROM [{table}] WHERE {key} = ?", [bill_id])
+        if rows:
+            self.db[table].insert_all(rows)
+
+    @staticmethod
+    def _bill_row(item: BillItem, old: dict[str, Any] | None) -> dict[str, Any]:
+        row: dict[str, Any] = {
+            "id": item.id,
+            "jurisdiction": item.jurisdiction.lower(),
+            "session": item.session,
+            "identifier": item.identifier,
+            "chamber": item.chamber,
+            "classification": item.classification,
+            "title": item.title.strip(),
+            "summary": item.summary,
+            "subjects": _dumps(sorted(set(item.subjects))),
+            "introduced_date": item.introduced_date,
+            "url": item.url,
+            "source": item.source,
+            "source_id": item.source_id,
+            "source_updated_at": item.source_updated_at,
+            "source_meta": _dumps(item.source_meta or {}),
+        }
+        if item.actions is not None:
+            status, status_date = derive_status(item.actions, chambers=1 if item.jurisdiction == "ne" else 2)
+            last = item.actions[-1] if item.actions else None
+            row.update(
+                status=item.status or status,
+                status_date=item.status_date or status_date,
+                latest_action=last.description if last else None,
+                latest_action_date=last.date if last else None,
+            )
+        else:
+            for name in ("status", "status_date", "latest_action", "latest_action_date"):
+                row[name] = getattr(item, name) or (old[name] if old else None)
+        if not row["introduced_date"] and item.actions:
+            row["introduced_date"] = item.actions[0].date
+        row["content_hash"] = _hash(row, _BILL_CONTENT)
+        return row
+
+    def _save_meetings(self, items: list[MeetingItem]) -> Counts:
+        ids = [i.id for i in items]
+        existing = {r["id"]: r for r in self.db.query(f"SELECT * FROM meetings WHERE id IN ({_in_clause(ids)})", ids)}
+        overrides = self._overrides(ids)
+        topics = self._children(
+            "SELECT meeting_id, topic, score, matched FROM meeting_topics WHERE meeting_id IN ({ids})"
+            " ORDER BY meeting_id, topic", ids)
+        counts = Counts()
+        now = utcnow()
+        for item in items:
+            old = existing.get(item.id)
+            row = {name: getattr(item, name) for name in ("id",) + _MEETING_CONTENT + ("source_updated_at",)}
+            row["source_meta"] = _dumps(item.source_meta or {})
+            row["content_hash"] = _hash(row, _MEETING_CONTENT)
+            relevant, score, matches = _relevance(item, overrides.get(item.id))
+            row.update(relevant=relevant, relevance_score=score)
+            new_topics = [(m.slug, float(m.score), _dumps(list(m.matched))) for m in matches]
+            changed_topics = new_topics != topics.get(item.id, [])
+            news = old is None or old["content_hash"] != row["content_hash"]
+            bookkeeping = old is not None and any(old[k] != row[k] for k in (
+                "relevant", "relevance_score", "source_updated_at", "source_meta"))
+            if news or changed_topics or bookkeeping:
+                row["first_seen_at"] = old["first_seen_at"] if old else now
+                row["updated_at"] = now if news else old["updated_at"]
+                self.db["meetings"].upsert(row, pk="id")
+            if changed_topics:
+                self._replace("meeting_topics", item.id, [
+                    {"meeting_id": item.id, "topic": t[0], "score": t[1], "matched": t[2]} for t in new_topics])
+            self._link_bills(item)
+            label = item.agency or item.source
+            if old is None:
+                counts.new += 1
+                self._event("meeting_new", f"New {item.kind.replace('_', ' ')} from {label}: {item.title}",
+                            {"kind": item.kind, "start": item.start, "comments_close_on": item.comments_close_on},
+                            meeting_id=item.id)
+            elif news:
+                counts.updated += 1
+                changes = {k: {"from": old[k], "to": row[k]} for k in _MEETING_NEWS if old[k] != row[k]}
+                if changes:
+                    said = "; ".join(f"{k.replace('_', ' ')} {v['from'] or 'none'} → {v['to'] or 'none'}"
+                                     for k, v in changes.items())
+                    self._event("meeting_changed", f"{label}: {item.title}: {said}", changes, meeting_id=item.id)
+        return counts
+
+    def _link_bills(self, item: MeetingItem) -> None:
+        """Link a hearing to the tracked bills on its agenda, with one event per new link."""
+        if not item.bill_ids:
+            return
+        known = {r[0] for r in self.db.execute(
+            f"SELECT id FROM bills WHERE id IN ({_in_clause(item.bill_ids)})", item.bill_ids).fetchall()}
+        linked = {r[0] for r in self.db.execute(
+            "SELECT bill_id FROM meeting_bills WHERE meeting_id = ?", [item.id]).fetchall()}
+        for bill in item.bill_ids:
+            if bill not in known or bill in linked:
+                continue
+            linked.add(bill)
+            self.db["meeting_bills"].insert({"meeting_id": item.id, "bill_id": bill, "note": None})
+            when = item.start or "a date to be announced"
+            self._event("hearing_scheduled", f"Hearing scheduled on {when}: {item.title}",
+                        {"meeting_id": item.id, "start": item.start}, bill_id=bill, meeting_id=item.id)
+
+
+def _dedupe(items: list[Any]) -> list[Any]:
+    """The last copy of each id wins, so one batch never writes a row twice."""
+    by_id = {item.id: item for item in items}
+    return list(by_id.values())
+
+
+def record_comment_deadlines(db: sqlite_utils.Database, today: date | None = None, days: int = 14,
+                             run_id: int | None = None) -> int:
+    """One ``comment_deadline`` event per relevant comment period that now closes within ``days``.
+
+    A period is identified by its meeting and closing date, so an extended
+    deadline is a new period and is announced again.
+    """
+    today = today or datetime.now(UTC).date()
+    horizon = today + timedelta(days=days)
+    rows = list(db.query(
+        "SELECT id, title, agency, comments_close_on FROM meetings WHERE relevant = 1"
+        " AND comments_close_on >= ? AND comments_close_on <= ?"
+        " AND NOT EXISTS (SELECT 1 FROM events e WHERE e.kind = 'comment_deadline' AND e.meeting_id = meetings.id"
+        "   AND json_extract(e.details, '$.close_on') = meetings.comments_close_on)",
+        [today.isoformat(), horizon.isoformat()]))
+    if not rows:
+        return 0
+    store = Store(db, run_id)
+    with write_transaction(db):
+        for row in rows:
+            store._event("comment_deadline",
+                         f"Comments close on {row['comments_close_on']}: {row['agency'] or ''} {row['title']}".strip(),
+                         {"close_on": row["comments_close_on"]}, meeting_id=row["id"])
+    return len(rows)
+
+
+def save_topics(db: sqlite_utils.Database, taxonomy: Any) -> None:
+    """Mirror topics.yml into the ``topics`` table, so tags link to their plain-language names."""
+    rows = [{"slug": t.slug, "name": t.name, "description": t.description} for t in taxonomy.topics]
+    with write_transaction(db):
+        db["topics"].upsert_all(rows, pk="slug")

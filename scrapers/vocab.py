@@ -1,0 +1,86 @@
+"""The shared vocabularies: bill statuses, meeting kinds, event kinds, run statuses.
+
+Everything that writes or reads these names imports them from here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+# In pipeline order; the end states follow.
+STATUS_ORDER = ("introduced", "in_committee", "passed_chamber", "passed_legislature", "enacted")
+END_STATES = ("vetoed", "failed", "withdrawn")
+STATUSES = STATUS_ORDER + END_STATES
+
+MEETING_KINDS = ("meeting", "hearing", "notice", "request_for_comment", "proposed_rule", "rule")
+
+EVENT_KINDS = (
+    "bill_new",
+    "bill_action",
+    "bill_status",
+    "bill_version",
+    "meeting_new",
+    "meeting_changed",
+    "comment_deadline",
+    "hearing_scheduled",
+)
+
+RUN_STATUSES = ("running", "ok", "partial", "failed", "skipped")
+
+# Action classifications (Open States' vocabulary, which the federal spider maps onto too).
+# Each moves a bill to a status; ``passage`` depends on how many chambers have passed it.
+_CLASSIFICATION_STATUS = {
+    "introduction": "introduced",
+    "filing": "introduced",
+    "referral-committee": "in_committee",
+    "referral": "in_committee",
+    "committee-passage": "in_committee",
+    "committee-passage-favorable": "in_committee",
+    "reading-1": "introduced",
+    "passage": "passed_chamber",
+    "executive-receipt": "passed_legislature",
+    "executive-signature": "enacted",
+    "became-law": "enacted",
+    "executive-veto": "vetoed",
+    "veto-override-passage": "enacted",
+    "failure": "failed",
+    "committee-failure": "failed",
+    "withdrawal": "withdrawn",
+}
+
+
+class ActionLike(Protocol):
+    classification: Sequence[str]
+    actor: str | None
+    date: str | None
+
+
+def derive_status(actions: Iterable[ActionLike], chambers: int = 2) -> tuple[str | None, str | None]:
+    """The normalised status and its date, from a bill's actions in order.
+
+    Later actions win, except that a bill never goes back from an end state
+    other than by a veto override, and passage counts the distinct chambers
+    that passed the bill: all of them means ``passed_legislature``.
+    """
+    status: str | None = None
+    status_date: str | None = None
+    passed_by: set[str] = set()
+    for action in actions:
+        for cls in action.classification:
+            new = _CLASSIFICATION_STATUS.get(cls)
+            if new is None:
+                continue
+            if cls == "passage":
+                passed_by.add((action.actor or "").lower() or f"chamber-{len(passed_by)}")
+                new = "passed_legislature" if len(passed_by) >= chambers else "passed_chamber"
+            if status in ("enacted",) and new != "enacted":
+                continue
+            if status in END_STATES and cls != "veto-override-passage" and new in STATUS_ORDER:
+                continue
+            if status in STATUS_ORDER and new in STATUS_ORDER and STATUS_ORDER.index(new) < STATUS_ORDER.index(status):
+                # A late referral after passage (a second chamber's committee) is still progress
+                # made, not a step back.
+                continue
+            status, status_date = new, action.date
+    return status, status_date

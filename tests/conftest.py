@@ -1,0 +1,83 @@
+"""Shared fixtures: a fresh database file, recorded upstreams on loopback, and a crawl in a child process.
+
+A crawl runs in its own process because a Twisted reactor cannot restart
+inside the test process; that is also how the scheduler runs it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+import db
+from scrapers.replay import Cassette, ReplayServer, Route
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "tests" / "fixtures"
+SHARED_FIXTURES = REPO.parent / "shared" / "fixtures"
+
+BASE_URL_VARS = {
+    "federal_register": "FEDERAL_REGISTER_API_URL",
+    "congress": "CONGRESS_API_URL",
+    "openstates": "OPENSTATES_API_URL",
+    "openstates_events": "OPENSTATES_API_URL",
+    "regulations_gov": "REGULATIONS_GOV_API_URL",
+}
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "tracker.db"
+
+
+@pytest.fixture
+def fresh_db(db_path: Path):
+    database = db.connect(db_path)
+    yield database
+    database.close()
+
+
+@dataclass
+class CrawlResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def crawl(source: str, server: ReplayServer, db_path: Path, env: dict[str, str] | None = None,
+          timeout: float = 120) -> CrawlResult:
+    """Run ``ailabor crawl SOURCE`` against a replay server, as the scheduler would."""
+    full_env = dict(os.environ)
+    for var in set(BASE_URL_VARS.values()):
+        full_env[var] = server.url
+    full_env.update({"AILABOR_DB": str(db_path), "AILABOR_RETRY_BACKOFF": "0.05", "AILABOR_LOG_LEVEL": "INFO"})
+    full_env.update(env or {})
+    done = subprocess.run([sys.executable, "-m", "scrapers.cli", "crawl", source, "--db", str(db_path)],
+                          env=full_env, cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False)
+    return CrawlResult(done.returncode, done.stdout, done.stderr)
+
+
+@pytest.fixture
+def replay():
+    """Start replay servers for the test; each is stopped afterwards."""
+    servers: list[ReplayServer] = []
+
+    def start(routes: list[Route] | Path, folder: Path | None = None) -> ReplayServer:
+        cassette = Cassette.load(routes) if isinstance(routes, Path) else Cassette(routes, folder or FIXTURES)
+        server = ReplayServer(cassette).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def shared_samples(source: str, pattern: str = "*.json") -> list[Path]:
+    folder = SHARED_FIXTURES / source
+    return sorted(folder.glob(pattern)) if folder.is_dir() else []
