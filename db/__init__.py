@@ -17,7 +17,6 @@ import sqlite_utils
 DB_DIR = Path(__file__).resolve().parent
 REPO_ROOT = DB_DIR.parent
 DEFAULT_DB = DB_DIR / "tracker.db"
-DEFAULT_SNAPSHOT = DB_DIR / "public.db"
 BUSY_TIMEOUT_MS = 30_000
 
 
@@ -26,9 +25,17 @@ def db_path(path: str | os.PathLike[str] | None = None) -> Path:
     return Path(path or os.environ.get("AILABOR_DB") or DEFAULT_DB)
 
 
-def snapshot_path(path: str | os.PathLike[str] | None = None) -> Path:
-    """The published copy that the public face serves immutable."""
-    return Path(path or os.environ.get("AILABOR_SNAPSHOT") or DEFAULT_SNAPSHOT)
+def snapshot_path(path: str | os.PathLike[str] | None = None,
+                  working: str | os.PathLike[str] | None = None) -> Path:
+    """The published copy that the public face serves immutable.
+
+    It keeps the working file's name in a ``public/`` folder beside it, so
+    both faces serve the database under the same name and links agree.
+    """
+    if path or os.environ.get("AILABOR_SNAPSHOT"):
+        return Path(path or os.environ["AILABOR_SNAPSHOT"])
+    source = db_path(working)
+    return source.parent / "public" / source.name
 
 
 def connect(path: str | os.PathLike[str] | None = None, *, migrate: bool = True) -> sqlite_utils.Database:

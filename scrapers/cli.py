@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -92,7 +91,7 @@ def _serve(db_file: str | None, public: bool, host: str, port: int) -> None:
     from scrapers.site import serve as run_site
 
     if public:
-        target = db.snapshot_path()
+        target = db.snapshot_path(working=db_file)
         if not target.exists():
             do_publish(db_file)
     else:
@@ -127,7 +126,7 @@ def up(db_file: str | None, public: bool, host: str, port: int) -> None:
 
 
 @cli.command()
-@click.option("--db", "db_file", type=click.Path(dir_okay=False), default=str(db.DB_DIR / "demo.db"),
+@click.option("--db", "db_file", type=click.Path(dir_okay=False), default=str(db.DB_DIR / "demo" / "tracker.db"),
               show_default=True, help="Where to build the demo database.")
 @click.option("--serve/--no-serve", "then_serve", default=True, help="Serve the demo site afterwards.")
 @_serve_options
@@ -138,7 +137,6 @@ def demo(db_file: str, then_serve: bool, public: bool, host: str, port: int) -> 
     for line in build_demo(Path(db_file)):
         click.echo(line)
     if then_serve:
-        os.environ["AILABOR_SNAPSHOT"] = str(Path(db_file).with_suffix(".public.db"))
         _serve(db_file, public, host, port)
 
 

@@ -65,7 +65,9 @@ def check_sources(names: list[str]) -> list[str]:
     return names or list(known)
 
 
-def run_crawls(names: list[str], db_path: str | None = None, overrides: dict[str, Any] | None = None) -> list[RunSummary]:
+def run_crawls(
+    names: list[str], db_path: str | None = None, overrides: dict[str, Any] | None = None
+) -> list[RunSummary]:
     """Crawl each named source once, in this process; a source without its key is recorded as skipped."""
     names = check_sources(names)
     settings = project_settings(dict(overrides or {}, AILABOR_DB=db_path or str(db.db_path())))

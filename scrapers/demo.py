@@ -52,5 +52,5 @@ def build_demo(database: Path) -> Iterator[str]:
     if result.returncode not in (0, 1):
         yield f"demo crawl failed: {result.stderr.strip().splitlines()[-1] if result.stderr.strip() else ''}"
         return
-    snapshot = publish(database, database.with_suffix(".public.db"))
+    snapshot = publish(database)
     yield f"demo database: {database}; snapshot: {snapshot}"

@@ -29,5 +29,6 @@ def status_report(database: sqlite_utils.Database) -> str:
     relevant = {t: database.execute(f"SELECT count(*) FROM {t} WHERE relevant = 1").fetchone()[0]
                 for t in ("bills", "meetings")}
     lines.append(f"bills: {counts['bills']} ({relevant['bills']} relevant); meetings: {counts['meetings']} "
-                 f"({relevant['meetings']} relevant); events: {counts['events']}; crawl errors: {counts['crawl_errors']}")
+                 f"({relevant['meetings']} relevant); events: {counts['events']}; "
+                 f"crawl errors: {counts['crawl_errors']}")
     return "\n".join(lines)

@@ -17,7 +17,7 @@ import db
 def publish(source: str | os.PathLike[str] | None = None, target: str | os.PathLike[str] | None = None) -> Path:
     """Write the snapshot and return its path."""
     working = db.db_path(source)
-    snapshot = db.snapshot_path(target)
+    snapshot = db.snapshot_path(target, working)
     snapshot.parent.mkdir(parents=True, exist_ok=True)
     tmp = snapshot.with_name(snapshot.name + ".tmp")
     tmp.unlink(missing_ok=True)

@@ -7,6 +7,7 @@ database with full SQL, bound to localhost or behind a password.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -47,7 +48,7 @@ def datasette_command(database: Path, *, public: bool, host: str = "127.0.0.1", 
     """The ``datasette serve`` command line of one face."""
     args = [sys.executable, "-m", "datasette", "serve"]
     args += ["-i", str(database)] if public else [str(database)]
-    args += ["-m", str(METADATA), "--template-dir", str(TEMPLATES), "--static", f"static:{STATIC}",
+    args += ["-m", str(write_metadata(database)), "--template-dir", str(TEMPLATES), "--static", f"static:{STATIC}",
              "-h", host, "-p", str(port)]
     for name, value in settings_for(public).items():
         args += ["--setting", name, _setting_text(value)]
@@ -60,8 +61,15 @@ def make_datasette(database: Path, *, public: bool) -> Any:
 
     files = {"immutables": [str(database)]} if public else {"files": [str(database)]}
     return Datasette(
-        metadata=load_metadata(), template_dir=str(TEMPLATES), static_mounts=[("static", str(STATIC))],
+        metadata=metadata_for(database), template_dir=str(TEMPLATES), static_mounts=[("static", str(STATIC))],
         settings=settings_for(public), **files)
+
+
+def write_metadata(database: Path) -> Path:
+    """The metadata for serving this file, written beside it (Datasette reads metadata from a file)."""
+    target = database.parent / f".{database.stem}.metadata.json"
+    target.write_text(json.dumps(metadata_for(database), indent=2))
+    return target
 
 
 def _setting_text(value: Any) -> str:
@@ -75,3 +83,12 @@ def serve(database: Path, *, public: bool, host: str, port: int) -> int:
     command = datasette_command(database, public=public, host=host, port=port)
     os.execv(command[0], command)
     return 0  # pragma: no cover - execv does not return
+
+
+def metadata_for(database: Path) -> dict[str, Any]:
+    """metadata.yml with its database section under the name Datasette will give this file."""
+    metadata = load_metadata()
+    databases = metadata.get("databases", {})
+    if database.stem not in databases and "tracker" in databases:
+        databases[database.stem] = databases.pop("tracker")
+    return metadata

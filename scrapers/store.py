@@ -32,6 +32,8 @@ _MEETING_CONTENT = (
     "comments_close_on", "docket_id", "document_url", "agenda_url", "minutes_url", "published_date",
     "source", "source_id",
 )
+_SPONSOR_COLUMNS = ("name", "role", "party", "state", "district", "person_id")
+_VERSION_COLUMNS = ("url", "note", "date", "media_type")
 # Fields whose change is news for a meeting; the rest change silently.
 _MEETING_NEWS = ("kind", "title", "start", "location", "comments_close_on", "agenda_url", "minutes_url")
 
@@ -175,11 +177,10 @@ class Store:
                      "classification": a[3]} for n, a in enumerate(new_actions or [])])
             if changed_sponsors:
                 self._replace("sponsors", item.id, [
-                    dict(zip(("name", "role", "party", "state", "district", "person_id"), s), bill_id=item.id)
-                    for s in new_sponsors or []])
+                    dict(zip(_SPONSOR_COLUMNS, s, strict=True), bill_id=item.id) for s in new_sponsors or []])
             if changed_versions:
                 self._replace("versions", item.id, [
-                    dict(zip(("url", "note", "date", "media_type"), v), bill_id=item.id) for v in new_versions or []])
+                    dict(zip(_VERSION_COLUMNS, v, strict=True), bill_id=item.id) for v in new_versions or []])
             if changed_topics:
                 self._replace("bill_topics", item.id, [
                     {"bill_id": item.id, "topic": t[0], "score": t[1], "matched": t[2]} for t in new_topics])

@@ -27,10 +27,6 @@ from scrapers.runs import RunLog
 logger = logging.getLogger(__name__)
 
 
-class SourceUnavailable(Exception):
-    """A source that cannot run now (no key): skipped with one clear line, never a traceback."""
-
-
 class TrackerSpider(scrapy.Spider):
     #: The setting (and environment variable) that holds the upstream's base URL.
     base_url_setting: str = ""

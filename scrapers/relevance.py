@@ -1,0 +1,526 @@
+"""Decide whether a bill or meeting concerns AI *and* work, and say why.
+
+The taxonomy lives in ``topics.yml`` so the union's political director can change
+what counts without touching code; this module turns it into compiled patterns once,
+classifies text fast enough to re-run over every stored row after each edit, and
+builds the upstream search queries from the same phrases so a new phrase reaches
+every source at once.  It is pure: no database, no network, no CLI.
+
+Matching rules (the contract ``topics.yml`` documents for its editor):
+
+* phrases match whole words, case-insensitively, tolerating plurals and possessives
+  ("tool" ~ "tools", "worker" ~ "workers'") and hyphen/space/comma variants between
+  words ("decision-making tool" ~ "decision making tools");
+* a word ending in ``*`` matches any ending ("employ*" ~ "employer", "employment");
+* a phrase written all in capitals ("AI", "A.I.", "NIL") matches only in capitals,
+  so "AI" never fires on Spanish "ai" or on the word "ai" in running text;
+* exclusions are masked out of the text before the signals are searched; an
+  exclusion does not cut into an AI phrase that starts earlier, so "artificial
+  intelligence community" keeps its "artificial intelligence".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEFAULT_PATH = Path(__file__).resolve().parent.parent / "topics.yml"
+
+# Upstream web searches degrade (and Open States may reject the query) when too long.
+MAX_SEARCH_PHRASES = 20
+
+# Joins title, summary and subjects: ";" is not a phrase separator, so no phrase can
+# straddle two fields.
+_FIELD_JOIN = " ; "
+
+# Pattern pieces ("atoms") a phrase is spelled with. Between words: nothing
+# ("decisionmaking"), spaces, a hyphen or dash, or a comma ("name, image, and likeness").
+_SEP = r"(?:\s*[-‐‑–—,]\s*|\s+)?"
+# After a word: plural, then possessive ("workers'", "employee's").
+_PLURAL = r"(?:e?s)?(?:['’]s?)?"
+_Y_PLURAL = r"(?:y|ies)(?:['’]s?)?"
+_STAR = r"\w*"
+_SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_WORD_SPLIT = re.compile(r"[^\s\-‐‑–—,]+")
+
+# Membership tags a phrase can carry.
+_AI, _REPLICA, _WORK = "ai", "replica", "work"
+
+
+class TaxonomyError(ValueError):
+    """topics.yml cannot be used; the message is one line telling the editor what to fix."""
+
+
+@dataclass(frozen=True)
+class Topic:
+    """One row of the ``topics`` table; the phrases stay inside the Taxonomy."""
+
+    slug: str
+    name: str
+    description: str
+    catch_all: bool = False
+
+
+@dataclass(frozen=True)
+class TopicMatch:
+    """A topic an item was tagged with, and the phrases (as written in the item) that earned it."""
+
+    slug: str
+    score: float
+    matched: list[str]
+
+
+@dataclass(frozen=True)
+class Classification:
+    """The verdict on one item, with enough evidence to explain it to a person.
+
+    ``score`` is at least 0.5 exactly when ``relevant``; below that it reflects how
+    much partial evidence (AI-only or work-only) was seen.
+    """
+
+    relevant: bool
+    score: float
+    topics: list[TopicMatch]
+    ai_matched: list[str] = field(default_factory=list)
+    work_matched: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "relevant": self.relevant,
+            "score": self.score,
+            "topics": [t.slug for t in self.topics],
+            "matched": {t.slug: list(t.matched) for t in self.topics},
+        }
+
+
+def _is_caps(phrase: str) -> bool:
+    return any(c.isalpha() for c in phrase) and phrase == phrase.upper()
+
+
+def _word_atoms(word: str, caps: bool) -> list[str]:
+    if word.endswith("*"):
+        return [re.escape(c) for c in word[:-1].lower()] + [_STAR]
+    chars = [re.escape(c) for c in word.lower()]
+    if not word[-1].isalpha():
+        return chars
+    if caps:
+        return chars + ["s?"]  # acronyms pluralise in lower case: "LLMs"
+    if len(word) > 2 and word[-1] == "y" and word[-2] not in "aeiou":
+        return chars[:-1] + [_Y_PLURAL]
+    return chars + [_PLURAL]
+
+
+def _phrase_atoms(phrase: str) -> tuple[str, ...]:
+    caps = _is_caps(phrase)
+    atoms: list[str] = []
+    for i, word in enumerate(_WORD_SPLIT.findall(phrase)):
+        if i:
+            atoms.append(_SEP)
+        atoms.extend(_word_atoms(word, caps))
+    return tuple(atoms)
+
+
+def _standalone(phrase: str) -> re.Pattern[str]:
+    """One phrase on its own, for load-time checks (never used per item)."""
+    if _is_caps(phrase):
+        return re.compile(rf"(?<!\w){_caps_pattern(phrase)}(?!\w)")
+    return re.compile(rf"(?<!\w){''.join(_phrase_atoms(phrase))}(?!\w)", re.IGNORECASE)
+
+
+def _caps_pattern(phrase: str) -> str:
+    parts = []
+    for word in _WORD_SPLIT.findall(phrase):
+        core = word.rstrip("*")
+        tail = r"\w*" if word.endswith("*") else ("s?" if word[-1].isalpha() else "")
+        parts.append(re.escape(core) + tail)
+    return _SEP.join(parts)
+
+
+_END = ""  # trie key marking "a phrase may end here"
+
+
+def _trie_regex(leaves: Mapping[tuple[str, ...], str]) -> str:
+    """One alternation for every phrase, factored as a trie.
+
+    Python's regex engine tries alternatives one by one, so a flat list of 300 phrases
+    costs 300 attempts per character; factored by shared prefixes, each character
+    costs a handful, and only at the start of a word (the leading ``\b``). Each phrase
+    ends in an empty named group so ``Match.lastgroup`` says which phrase matched.
+    """
+    root: dict[str, Any] = {}
+    for atoms, name in leaves.items():
+        node = root
+        for a in atoms:
+            node = node.setdefault(a, {})
+        node[_END] = name
+
+    def emit(node: dict[str, Any]) -> str:
+        # Literal characters before optional atoms, and longer phrases before a phrase
+        # ending here, so the longest phrase at a position wins.
+        keys = sorted((k for k in node if k != _END), key=lambda k: (k.startswith("(?") or k in (_STAR, "s?"), k))
+        alts = []
+        for k in keys:
+            alts.append(k + emit(node[k]))
+        if _END in node:
+            alts.append(rf"(?!\w)(?P<{node[_END]}>)")
+        if len(alts) == 1:
+            return alts[0]
+        return "(?:" + "|".join(alts) + ")"
+
+    return r"\b" + emit(root) if root else r"(?!x)x"
+
+
+@dataclass
+class _Leaf:
+    """What one distinct phrase means once found: its tags and those of phrases inside it."""
+
+    phrase: str
+    caps: re.Pattern[str] | None = None
+    own: set[str] = field(default_factory=set)
+    excluded: bool = False  # a plain exclusion: cancels everything inside it
+    cond_excl: set[int] = field(default_factory=set)  # exclusions that apply only_with condition k
+    conds: set[int] = field(default_factory=set)  # this phrase satisfies condition k
+    topic_excl: set[str] = field(default_factory=set)
+    # (conditions that cancel this part, tags it contributes), for the phrase itself and
+    # every phrase contained in it: "automated employment decision" also says "employment".
+    parts: list[tuple[frozenset[int], frozenset[str]]] = field(default_factory=list)
+    static: frozenset[str] | None = None  # the tags when no condition can change them
+
+
+def _distinct(found: Iterable[str]) -> list[str]:
+    seen: dict[str, str] = {}
+    for f in found:
+        seen.setdefault(f.lower(), f)
+    return list(seen.values())
+
+
+def _strength(n: int) -> float:
+    # Diminishing returns: one phrase is some evidence, three is nearly conclusive.
+    return 1.0 - 0.5**n
+
+
+class Taxonomy:
+    """The compiled topics.yml: classifies text and builds upstream search queries.
+
+    Every phrase of every list is compiled at load time into one regular expression,
+    so ``classify`` reads each item once and does no compilation.
+    """
+
+    def __init__(self, data: Mapping[str, Any], source: str = "topics.yml") -> None:
+        self.source = source
+        v = _Validator(source)
+        data = v.mapping(data, "the file")
+        self.ai_phrases = v.phrases(data, "ai_phrases")
+        self.ai_phrases_not_searched = v.phrases(data, "ai_phrases_not_searched", required=False)
+        self.replica_phrases = v.phrases(data, "replica_phrases", required=False)
+        self.work_phrases = v.phrases(data, "work_phrases")
+        if len(self.search_phrases()) > MAX_SEARCH_PHRASES:
+            v.fail(
+                f"ai_phrases and replica_phrases give {len(self.search_phrases())} search phrases; "
+                f"keep them to {MAX_SEARCH_PHRASES} or fewer by moving some to ai_phrases_not_searched"
+            )
+
+        leaves: dict[tuple[str, ...], _Leaf] = {}
+
+        def leaf(phrase: str) -> _Leaf:
+            atoms = _phrase_atoms(phrase)
+            if atoms not in leaves:
+                caps = re.compile(_caps_pattern(phrase)) if _is_caps(phrase) else None
+                leaves[atoms] = _Leaf(phrase, caps)
+            return leaves[atoms]
+
+        for p in self.ai_phrases + self.ai_phrases_not_searched:
+            leaf(p).own.add(_AI)
+        for p in self.replica_phrases:
+            leaf(p).own.update((_AI, _REPLICA, _WORK))
+        for p in self.work_phrases:
+            leaf(p).own.add(_WORK)
+
+        plain, conditional = v.exclusions(data.get("exclusions"), "exclusions")
+        for p in plain:
+            leaf(p).excluded = True
+        for k, (phrases, only_with) in enumerate(conditional):
+            for p in phrases:
+                leaf(p).cond_excl.add(k)
+            for p in only_with:
+                leaf(p).conds.add(k)
+
+        self._topics: list[Topic] = []
+        raw_topics = data.get("topics")
+        if not isinstance(raw_topics, list) or not raw_topics:
+            v.fail("'topics' must be a list of topics, each starting with '- slug: ...'")
+        for i, raw in enumerate(raw_topics, 1):
+            t = v.mapping(raw, f"topic number {i}")
+            slug = t.get("slug")
+            if not isinstance(slug, str) or not _SLUG_RE.match(slug):
+                v.fail(f"topic number {i} needs a 'slug' of lowercase letters, digits and hyphens")
+            if any(x.slug == slug for x in self._topics):
+                v.fail(f"the slug '{slug}' is used by two topics; each topic needs its own")
+            where = f"topic '{slug}'"
+            for key in ("name", "description"):
+                if not isinstance(t.get(key), str) or not t[key].strip():
+                    v.fail(f"{where} needs a '{key}'")
+            catch_all = t.get("catch_all", False) is True
+            for p in v.phrases(t, "phrases", where=where, required=not catch_all):
+                leaf(p).own.add("t:" + slug)
+            excl, cond = v.exclusions(t.get("exclusions"), f"{where} exclusions")
+            if cond:
+                v.fail(f"{where}: topic exclusions cannot use 'only_with'; put that exclusion in the top-level list")
+            for p in excl:
+                leaf(p).topic_excl.add("t:" + slug)
+            self._topics.append(Topic(slug, t["name"].strip(), " ".join(t["description"].split()), catch_all))
+        catch_alls = [t for t in self._topics if t.catch_all]
+        if len(catch_alls) != 1:
+            v.fail(f"exactly one topic must have 'catch_all: true' (found {len(catch_alls)})")
+        self._catch_all = catch_alls[0]
+        self._topic_keys = [(t, "t:" + t.slug) for t in self._topics]
+
+        self._link_contained(list(leaves.values()))
+        names = {atoms: f"p{i}" for i, atoms in enumerate(leaves)}
+        self._leaves = {names[atoms]: lf for atoms, lf in leaves.items()}
+        self._scan = re.compile(_trie_regex(names))
+
+    @staticmethod
+    def _link_contained(leaves: list[_Leaf]) -> None:
+        """Give each phrase the tags of the phrases inside it, once, at load time.
+
+        The scan reports only the longest phrase at each position, so without this
+        "automated employment decision" would hide the work phrase "employment".
+        """
+        pats = [(lf, _standalone(lf.phrase), _WORD_SPLIT.findall(lf.phrase.lower())[0].rstrip("*")) for lf in leaves]
+        for outer in leaves:
+            text = " ".join(w.rstrip("*") for w in _WORD_SPLIT.findall(outer.phrase))
+            low = text.lower()
+            inner = [lf for lf, pat, first in pats if first in low and pat.search(text)]
+            if outer not in inner:
+                inner.append(outer)
+            topic_excl: set[str] = set()
+            for lf in inner:
+                topic_excl |= lf.topic_excl
+            outer.parts = [
+                (frozenset(lf.cond_excl), frozenset(lf.own - topic_excl))
+                for lf in inner
+                if not lf.excluded and lf.own - topic_excl
+            ]
+            if not any(c for c, _ in outer.parts) and not outer.cond_excl:
+                outer.static = frozenset().union(*(tags for _, tags in outer.parts))
+
+    @property
+    def topics(self) -> list[Topic]:
+        return list(self._topics)
+
+    def _matches(self, text: str) -> list[tuple[str, frozenset[str]]]:
+        """Each phrase found (as written in ``text``) with the tags it carries there."""
+        low = text.lower()
+        # Lower-casing can change the length of rare characters ("İ"); then spans no
+        # longer line up, and the lower-case text is quoted instead.
+        orig = text if len(low) == len(text) else low
+        found: list[tuple[_Leaf, str]] = []
+        for m in self._scan.finditer(low):
+            lf = self._leaves[m.lastgroup]  # type: ignore[index]
+            s, e = m.span()
+            if lf.caps is not None and not lf.caps.fullmatch(orig, s, e):
+                continue
+            found.append((lf, orig[s:e]))
+        active: set[int] = set()
+        for lf, _ in found:
+            active |= lf.conds
+        out: list[tuple[str, frozenset[str]]] = []
+        for lf, written in found:
+            if lf.excluded or (active and lf.cond_excl & active):
+                continue
+            if lf.static is not None:
+                tags = lf.static
+            else:
+                tags = frozenset().union(*(t for c, t in lf.parts if not (c & active)))
+            if tags:
+                out.append((written, tags))
+        return out
+
+    def classify(
+        self, title: str | None, summary: str | None = None, subjects: Iterable[str] = ()
+    ) -> Classification:
+        text = _FIELD_JOIN.join(s for s in (title, summary, *subjects) if s)
+        # One pass files each distinct phrase (first spelling seen) under its tags.
+        by_tag: dict[str, dict[str, str]] = {}
+        for written, tags in self._matches(text):
+            key = written.lower()
+            for tag in tags:
+                bucket = by_tag.get(tag)
+                if bucket is None:
+                    by_tag[tag] = {key: written}
+                elif key not in bucket:
+                    bucket[key] = written
+        ai_matched = list(by_tag.get(_AI, {}).values())
+        work_matched = list(by_tag.get(_WORK, {}).values())
+        s_ai, s_work = _strength(len(ai_matched)), _strength(len(work_matched))
+        if not (ai_matched and work_matched):
+            return Classification(False, round(0.25 * max(s_ai, s_work), 3), [], ai_matched, work_matched)
+
+        score = round(0.5 + 0.5 * s_ai * s_work, 3)
+        topics = [
+            TopicMatch(t.slug, round(_strength(len(by_tag[key])), 3), list(by_tag[key].values()))
+            for t, key in self._topic_keys
+            if key in by_tag
+        ]
+        if not topics:
+            topics = [TopicMatch(self._catch_all.slug, score, _distinct(ai_matched + work_matched))]
+        topics.sort(key=lambda tm: -tm.score)  # stable: ties keep topics.yml order
+        return Classification(True, score, topics, ai_matched, work_matched)
+
+    # --- upstream queries -------------------------------------------------------
+
+    def search_phrases(self) -> list[str]:
+        """The phrases sent upstream: AI and replica phrases, without '*' (upstreams stem)."""
+        out = [" ".join(w.rstrip("*") for w in p.split()) for p in self.ai_phrases + self.replica_phrases]
+        return _distinct(out)
+
+    def openstates_query(self) -> str:
+        """Open States ``q`` (web-search syntax): quoted phrases joined by OR."""
+        return " OR ".join(f'"{p}"' for p in self.search_phrases())
+
+    def federal_register_term(self) -> str:
+        """Federal Register ``conditions[term]`` (simple_query_string): quoted phrases joined by |."""
+        return " | ".join(f'"{p}"' for p in self.search_phrases())
+
+    def mentions_ai(self, text: str | None) -> bool:
+        """Whether text (a Congress.gov title, say) mentions AI, so its details are worth fetching."""
+        if not text:
+            return False
+        return any(_AI in tags for _, tags in self._matches(text))
+
+
+class _Validator:
+    """Turns a malformed topics.yml into a one-line TaxonomyError naming the fix."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, message: str) -> None:
+        raise TaxonomyError(f"{self.source}: {message}")
+
+    def mapping(self, value: Any, what: str) -> Mapping[str, Any]:
+        if not isinstance(value, Mapping):
+            self.fail(f"{what} must be a set of 'key: value' lines, not {type(value).__name__}")
+        return value
+
+    def phrases(self, data: Mapping[str, Any], key: str, where: str = "", required: bool = True) -> list[str]:
+        label = f"{where} '{key}'" if where else f"'{key}'"
+        value = data.get(key)
+        if value is None:
+            if required:
+                self.fail(f"{label} is missing; list at least one phrase")
+            return []
+        if not isinstance(value, list) or (required and not value):
+            self.fail(f"{label} must be a list of phrases, each on its own line starting with '- '")
+        for p in value:
+            if not isinstance(p, str) or not p.strip():
+                self.fail(f"{label} has an entry that is not a phrase: {p!r} (quote it if it has ':' or '#')")
+            if "*" in p.rstrip("*") or re.search(r"\*\S", p):
+                self.fail(f"{label}: '*' may only end a word, as in 'employ*' (check {p!r})")
+        return [" ".join(p.split()) for p in value]
+
+    def exclusions(self, value: Any, where: str) -> tuple[list[str], list[tuple[list[str], list[str]]]]:
+        """Plain exclusion phrases, and (phrases, only_with) pairs that apply conditionally."""
+        plain: list[str] = []
+        conditional: list[tuple[list[str], list[str]]] = []
+        if value is None:
+            return plain, conditional
+        if not isinstance(value, list):
+            self.fail(f"{where} must be a list, each entry starting with '- phrase:'")
+        for i, raw in enumerate(value, 1):
+            e = self.mapping(raw, f"{where} entry {i}")
+            if isinstance(e.get("phrase"), str):
+                e = {**e, "phrases": [e["phrase"]]}
+            label = f"{where} entry {i}"
+            ph = self.phrases(e, "phrases", where=label)
+            if not isinstance(e.get("why"), str) or not e["why"].strip():
+                self.fail(f"{label} needs a 'why' saying which near miss it prevents")
+            if "only_with" in e:
+                conditional.append((ph, self.phrases(e, "only_with", where=label)))
+            else:
+                plain.extend(ph)
+        return plain, conditional
+
+
+def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
+    """Read and compile topics.yml (the repository's own unless a path is given)."""
+    p = Path(path) if path is not None else DEFAULT_PATH
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise TaxonomyError(f"{p.name}: cannot be read ({e.strerror or e})") from e
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(e, "problem", None) or "invalid YAML"
+        raise TaxonomyError(f"{p.name}: YAML syntax error{at}: {problem} (check indentation and quotes)") from e
+    return Taxonomy(data, source=p.name)
+
+
+# --- evaluation against labelled bills ------------------------------------------
+
+
+@dataclass
+class EvalResult:
+    """How the taxonomy fares on a labelled set; printed for the director after an edit."""
+
+    precision: float
+    recall: float
+    total: int
+    misclassified: list[dict[str, Any]]
+
+    def format(self) -> str:
+        lines = [f"precision {self.precision:.2f}  recall {self.recall:.2f}  ({self.total} items)"]
+        for m in self.misclassified:
+            kind = "missed" if m["relevant"] else "false alarm"
+            seen = ", ".join(m["ai_matched"] + m["work_matched"]) or "nothing"
+            lines.append(
+                f"  {kind}: {m.get('jurisdiction', '?')} {m.get('identifier', '?')} "
+                f"{m.get('title', '')!r} (score {m['score']}; saw {seen})"
+            )
+        return "\n".join(lines) + "\n"
+
+
+def evaluate(tax: Taxonomy, items: Iterable[Mapping[str, Any]]) -> EvalResult:
+    """Precision and recall of ``tax`` on items labelled ``relevant: true/false``."""
+    tp = fp = fn = total = 0
+    wrong: list[dict[str, Any]] = []
+    for item in items:
+        total += 1
+        c = tax.classify(item.get("title"), item.get("summary"), item.get("subjects") or ())
+        want = bool(item["relevant"])
+        tp += want and c.relevant
+        fp += c.relevant and not want
+        fn += want and not c.relevant
+        if want != c.relevant:
+            wrong.append(
+                {**item, **c.as_dict(), "relevant": want, "got": c.relevant,
+                 "ai_matched": c.ai_matched, "work_matched": c.work_matched}
+            )
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / (tp + fn) if tp + fn else 1.0
+    return EvalResult(precision, recall, total, wrong)
+
+
+_LABELLED_REQUIRED = ("identifier", "jurisdiction", "title", "relevant")
+
+
+def load_labelled(path: str | Path) -> list[dict[str, Any]]:
+    """Read a labelled set (a YAML list of bills with ``relevant: true/false``)."""
+    p = Path(path)
+    items = yaml.safe_load(p.read_text(encoding="utf-8"))
+    if not isinstance(items, list):
+        raise ValueError(f"{p.name}: expected a list of labelled items")
+    for i, item in enumerate(items, 1):
+        missing = [k for k in _LABELLED_REQUIRED if not isinstance(item, dict) or k not in item]
+        if missing:
+            raise ValueError(f"{p.name}: item {i} lacks {', '.join(missing)}")
+        if not isinstance(item["relevant"], bool):
+            raise ValueError(f"{p.name}: item {i} ({item['identifier']}) needs 'relevant: true' or 'false'")
+    return items

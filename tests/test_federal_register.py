@@ -1,0 +1,292 @@
+"""The federal_register spider end to end against recorded responses, and its parser on real samples."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+import db
+from scrapers.items import MeetingItem
+from scrapers.replay import Route
+from scrapers.spiders.federal_register import document_to_meeting, meeting_kind
+from tests.conftest import FIXTURES, crawl, shared_samples
+
+HERE = FIXTURES / "federal_register"
+PAGE1 = Route("/documents.json", file="federal_register/documents_page1.json", query={"page": None})
+PAGE2 = Route("/documents", file="federal_register/documents_page2.json", query={"page": "2"})
+
+
+def _page(documents: list[dict], count: int | None = None) -> str:
+    return json.dumps({"count": count if count is not None else len(documents), "description": "x",
+                       "total_pages": 1, "results": documents})
+
+
+def _meetings(db_path) -> dict[str, dict]:
+    return {row["id"]: row for row in db.connect(db_path).query("SELECT * FROM meetings")}
+
+
+def _run(db_path) -> dict:
+    return dict(db.connect(db_path).execute_returning_dicts(
+        "SELECT * FROM crawl_runs ORDER BY id DESC LIMIT 1")[0])
+
+
+def test_crawl_stores_every_document_of_every_page(replay, db_path):
+    server = replay(HERE / "cassette.yml")
+    result = crawl("federal_register", server, db_path)
+    assert result.returncode == 0, result.stderr
+    meetings = _meetings(db_path)
+    assert len(meetings) == 6
+    assert [h.path for h in server.hits] == ["/documents.json", "/documents"]
+    assert "federal_register: ok: 2 requests, 6 items, 6 new, 0 updated, 0 errors" in result.stdout
+
+
+def test_request_asks_for_fields_agencies_types_and_ai_terms(replay, db_path):
+    server = replay(HERE / "cassette.yml")
+    crawl("federal_register", server, db_path)
+    query = server.hits[0].query
+    assert "document_number" in query["fields[]"] and "comments_close_on" in query["fields[]"]
+    assert "equal-employment-opportunity-commission" in query["conditions[agencies][]"]
+    assert query["conditions[type][]"] == ["NOTICE", "PRORULE", "RULE"]
+    assert '"artificial intelligence"' in query["conditions[term]"][0]
+    assert query["order"] == ["oldest"]
+
+
+def test_user_agent_names_the_project_and_a_contact(replay, db_path):
+    server = replay(HERE / "cassette.yml")
+    crawl("federal_register", server, db_path, env={"AILABOR_CONTACT_URL": "https://union.example/tracker"})
+    assert server.hits[0].headers["User-Agent"].startswith("AILaborWatch/")
+    assert "https://union.example/tracker" in server.hits[0].headers["User-Agent"]
+
+
+def test_documents_map_to_meeting_kinds_dates_and_dockets(replay, db_path):
+    crawl("federal_register", replay(HERE / "cassette.yml"), db_path)
+    meetings = _meetings(db_path)
+    eeoc = meetings["fr-2023-01381"]
+    assert (eeoc["kind"], eeoc["start"]) == ("meeting", "2023-01-31T10:00")
+    assert eeoc["agency"] == "Equal Employment Opportunity Commission"
+    copyright_noi = meetings["fr-2023-18624"]
+    assert copyright_noi["kind"] == "request_for_comment"
+    assert copyright_noi["comments_close_on"] == "2023-10-18"
+    assert copyright_noi["docket_id"] == "COLC-2023-0006"
+    assert copyright_noi["agency_slug"] == "copyright-office-library-of-congress"
+    assert meetings["fr-2024-00116"]["start"] == "2024-01-19T13:00"
+    assert meetings["fr-2024-02167"]["kind"] == "proposed_rule"
+    assert meetings["fr-2024-00067"]["kind"] == "rule"
+
+
+def test_ai_and_work_notices_are_relevant_and_the_rest_are_not(replay, db_path):
+    crawl("federal_register", replay(HERE / "cassette.yml"), db_path)
+    meetings = _meetings(db_path)
+    assert meetings["fr-2023-09233"]["relevant"] == 1  # automated worker surveillance
+    assert meetings["fr-2024-00067"]["relevant"] == 0  # a labour rule with no AI in it
+    topics = db.connect(db_path).execute(
+        "SELECT topic FROM meeting_topics WHERE meeting_id = 'fr-2023-09233'").fetchall()
+    assert ("workplace-surveillance",) in topics
+
+
+def test_run_row_records_counts_status_and_watermark(replay, db_path):
+    crawl("federal_register", replay(HERE / "cassette.yml"), db_path)
+    run = _run(db_path)
+    assert (run["status"], run["requests"], run["items"], run["new"], run["updated"], run["errors"]) == (
+        "ok", 2, 6, 6, 0, 0)
+    assert run["watermark"] == datetime.now(UTC).date().isoformat()
+
+
+def test_second_identical_crawl_adds_no_rows_and_no_events(replay, db_path):
+    crawl("federal_register", replay(HERE / "cassette.yml"), db_path)
+    first = db.connect(db_path)
+    before = (first["meetings"].count, first["events"].count, first["meeting_topics"].count)
+    result = crawl("federal_register", replay(HERE / "cassette.yml"), db_path)
+    after_db = db.connect(db_path)
+    assert (after_db["meetings"].count, after_db["events"].count, after_db["meeting_topics"].count) == before
+    assert "0 new, 0 updated" in result.stdout
+
+
+def test_next_run_starts_from_the_watermark_minus_the_overlap(replay, db_path):
+    crawl("federal_register", replay(HERE / "cassette.yml"), db_path)
+    server = replay(HERE / "cassette.yml")
+    crawl("federal_register", server, db_path)
+    since = server.hits[0].query["conditions[publication_date][gte]"][0]
+    today = datetime.now(UTC).date()
+    assert (today - datetime.fromisoformat(since).date()).days == 3
+
+
+def test_changed_document_writes_one_meeting_changed_event(replay, db_path, tmp_path):
+    crawl("federal_register", replay([PAGE1, PAGE2]), db_path)
+    page = json.loads((HERE / "documents_page1.json").read_text())
+    page["results"][1]["comments_close_on"] = "2023-12-06"
+    page.pop("next_page_url")
+    crawl("federal_register", replay([Route("/documents.json", body=json.dumps(page))]), db_path)
+    events = db.connect(db_path).execute(
+        "SELECT summary, details FROM events WHERE kind = 'meeting_changed'").fetchall()
+    assert len(events) == 1
+    assert "2023-10-18 → 2023-12-06" in events[0][0]
+
+
+def test_zero_hits_without_results_key_is_an_ok_empty_run(replay, db_path):
+    server = replay([Route("/documents.json", file="federal_register/documents_none.json")])
+    result = crawl("federal_register", server, db_path)
+    assert result.returncode == 0
+    assert _run(db_path)["status"] == "ok"
+    assert db.connect(db_path)["meetings"].count == 0
+
+
+def test_window_over_ten_thousand_hits_is_split_by_date(replay, db_path):
+    today = datetime.now(UTC).date().isoformat()
+    big = Route("/documents.json", body=_page([], count=12_000), times=1,
+                query={"conditions[publication_date][gte]": "2023-01-01", "conditions[publication_date][lte]": today})
+    one = json.loads((HERE / "documents_page2.json").read_text())["results"]
+    first_half = Route("/documents.json", body=_page(one[:1]),
+                       query={"conditions[publication_date][gte]": "2023-01-01"})
+    second_half = Route("/documents.json", body=_page(one[1:2]))
+    server = replay([big, first_half, second_half])
+    crawl("federal_register", server, db_path)
+    windows = [(h.query["conditions[publication_date][gte]"][0], h.query["conditions[publication_date][lte]"][0])
+               for h in server.hits]
+    assert len(windows) == 3
+    (a_from, a_to), (b_from, b_to) = sorted(windows[1:])
+    assert a_from == "2023-01-01" and b_to == today
+    assert datetime.fromisoformat(b_from).date().toordinal() == datetime.fromisoformat(a_to).date().toordinal() + 1
+    assert len(_meetings(db_path)) == 2
+
+
+# Bad input ----------------------------------------------------------------------------------------
+
+
+def _errors(db_path) -> list[dict]:
+    return list(db.connect(db_path).query("SELECT * FROM crawl_errors"))
+
+
+@pytest.mark.parametrize(
+    ("bad", "kind"),
+    [
+        (Route("/documents", body='{"count": 6, "results": [{"document_number": ', query={"page": "2"}),
+         "invalid_json"),
+        (Route("/documents", body="<!DOCTYPE html><html><body>Request Access</body></html>", query={"page": "2"},
+               content_type="text/html"), "html_instead_of_json"),
+    ],
+)
+def test_unreadable_page_is_recorded_and_the_good_page_kept(replay, db_path, bad, kind):
+    result = crawl("federal_register", replay([PAGE1, bad]), db_path)
+    assert result.returncode == 0
+    assert set(_meetings(db_path)) == {"fr-2023-01381", "fr-2023-18624", "fr-2023-09233"}
+    errors = _errors(db_path)
+    assert [e["kind"] for e in errors] == [kind]
+    assert errors[0]["url"].endswith("page=2&per_page=1000")
+    run = _run(db_path)
+    assert run["status"] == "partial"
+    # A page was lost, so the next run must read this window again.
+    assert run["watermark"] is None
+
+
+def test_document_with_a_missing_or_wrong_field_is_rejected_alone(replay, db_path):
+    page = json.loads((HERE / "documents_page2.json").read_text())
+    del page["results"][0]["document_number"]
+    page["results"][1]["publication_date"] = "February 8, 2024"
+    page.pop("previous_page_url")
+    crawl("federal_register", replay([PAGE1, Route("/documents", body=json.dumps(page))]), db_path)
+    assert "fr-2024-00067" in _meetings(db_path)
+    assert len(_meetings(db_path)) == 4
+    kinds = sorted(e["kind"] for e in _errors(db_path))
+    assert kinds == ["bad_document", "invalid_item"]
+    assert all(e["url"] for e in _errors(db_path))
+
+
+def test_bad_crawl_changes_nothing_already_stored(replay, db_path):
+    crawl("federal_register", replay([PAGE1, PAGE2]), db_path)
+    before = _meetings(db_path)
+    broken = json.loads((HERE / "documents_page1.json").read_text())
+    for doc in broken["results"]:
+        doc["title"] = None
+    crawl("federal_register", replay([Route("/documents.json", body=json.dumps(broken)),
+                                      Route("/documents", body="<html>oops</html>")]), db_path)
+    assert _meetings(db_path) == before
+
+
+def test_429_with_retry_after_is_waited_out_then_succeeds(replay, db_path):
+    limited = Route("/documents.json", status=429, body='{"error": "slow down"}', headers={"Retry-After": "1"},
+                    times=1)
+    server = replay([limited, PAGE1, PAGE2])
+    result = crawl("federal_register", server, db_path)
+    assert result.returncode == 0
+    assert [h.status for h in server.requests_to("/documents.json")] == [429, 200]
+    assert len(_meetings(db_path)) == 6
+    assert _run(db_path)["status"] == "ok"
+    assert "waiting 1.0s before retrying" in result.stderr
+
+
+def test_unreachable_upstream_fails_the_run_with_a_clear_message(db_path, tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+    env = {"FEDERAL_REGISTER_API_URL": "http://127.0.0.1:9/api/v1", "AILABOR_RETRY_BACKOFF": "0.01",
+           "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "-m", "scrapers.cli", "crawl", "federal_register", "--db", str(db_path)],
+                          env=env, cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 1
+    assert "federal_register: failed" in done.stdout
+    assert "could not reach 127.0.0.1:9" in done.stdout
+
+
+# The parser on real upstream samples (contract) ----------------------------------------------------
+
+def _documents_in(path) -> list[dict]:
+    data = json.loads(path.read_text())
+    return data.get("results", [data]) if isinstance(data, dict) else []
+
+
+REAL_DOCUMENTS = [doc for path in shared_samples("federal_register", "document*.json") for doc in _documents_in(path)]
+
+
+@pytest.mark.skipif(not REAL_DOCUMENTS, reason="../shared/fixtures/federal_register is absent")
+@pytest.mark.parametrize("document", REAL_DOCUMENTS, ids=lambda d: d.get("document_number", "?"))
+def test_every_real_sample_maps_to_a_valid_meeting(document):
+    item = document_to_meeting(document)
+    assert isinstance(item, MeetingItem)
+    item.validate()
+    assert item.id == f"fr-{document['document_number']}"
+    assert item.agency
+
+
+@pytest.mark.skipif(not shared_samples("federal_register"), reason="../shared/fixtures/federal_register is absent")
+@pytest.mark.parametrize(
+    ("name", "kind", "start"),
+    [
+        ("documents_result_sunshine_act_nrc_2023-28875.json", "meeting", None),
+        ("documents_result_naiac_ai_meeting_2024-00116.json", "meeting", "2024-01-19T13:00"),
+        ("documents_result_ftc_informal_hearing_2024-00678.json", "hearing", "2024-02-13T10:00"),
+        ("documents_result_dol_final_rule_2024-00067.json", "rule", None),
+    ],
+)
+def test_real_samples_get_the_right_kind_and_start(name, kind, start):
+    from tests.conftest import SHARED_FIXTURES
+
+    document = json.loads((SHARED_FIXTURES / "federal_register" / name).read_text())
+    item = document_to_meeting(document)
+    assert item.kind == kind == meeting_kind(document)
+    if start:
+        assert item.start == start
+
+
+@pytest.mark.skipif(not shared_samples("federal_register"), reason="../shared/fixtures/federal_register is absent")
+def test_real_search_envelope_pages_through_next_page_url():
+    from tests.conftest import SHARED_FIXTURES
+
+    sample = SHARED_FIXTURES / "federal_register" / "documents_search_all_fields_2024_first3.json"
+    data = json.loads(sample.read_text())
+    assert data["next_page_url"].startswith("https://www.federalregister.gov/api/v1/")
+    assert all(document_to_meeting(d).published_date.startswith("2024") for d in data["results"])
+
+
+def test_item_the_database_refuses_is_recorded_and_the_batch_goes_on(replay, db_path):
+    database = db.connect(db_path)
+    database.execute("CREATE TRIGGER refuse BEFORE INSERT ON meetings WHEN NEW.id = 'fr-2023-18624'"
+                     " BEGIN SELECT RAISE(ABORT, 'refused'); END")
+    database.close()
+    crawl("federal_register", replay(HERE / "cassette.yml"), db_path)
+    assert len(_meetings(db_path)) == 5
+    errors = _errors(db_path)
+    assert [(e["kind"], "fr-2023-18624" in e["message"]) for e in errors] == [("store_failed", True)]

@@ -1,0 +1,72 @@
+"""The schema: every table of the design, WAL, FTS kept current, migrations that upgrade in place."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import db
+from db.schema import migrations
+
+DESIGN_TABLES = {
+    "bills", "actions", "sponsors", "versions", "topics", "bill_topics", "meetings", "meeting_topics", "events",
+    "crawl_runs", "crawl_errors", "digests", "positions",
+}
+
+
+def test_every_table_of_the_design_exists(fresh_db):
+    assert set(fresh_db.table_names()) >= DESIGN_TABLES
+
+
+def test_database_runs_in_wal_mode_with_a_busy_timeout(fresh_db):
+    assert fresh_db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert fresh_db.execute("PRAGMA busy_timeout").fetchone()[0] == db.BUSY_TIMEOUT_MS
+
+
+def test_keys_are_the_designed_ones(fresh_db):
+    assert fresh_db["bills"].pks == ["id"]
+    assert fresh_db["actions"].pks == ["bill_id", "seq"]
+    assert fresh_db["sponsors"].pks == ["bill_id", "name", "role"]
+    assert fresh_db["versions"].pks == ["bill_id", "url"]
+    assert fresh_db["bill_topics"].pks == ["bill_id", "topic"]
+
+
+def test_full_text_search_follows_inserts_and_updates(fresh_db):
+    fresh_db["bills"].insert({"id": "ca-2025-ab1", "jurisdiction": "ca", "identifier": "AB 1", "source": "t",
+                              "title": "Digital replicas of performers"})
+    hits = fresh_db.execute("SELECT rowid FROM bills_fts WHERE bills_fts MATCH 'replica'").fetchall()
+    assert len(hits) == 1
+    fresh_db["bills"].update("ca-2025-ab1", {"title": "Heat safety for stagehands"})
+    assert fresh_db.execute("SELECT count(*) FROM bills_fts WHERE bills_fts MATCH 'replica'").fetchone()[0] == 0
+    assert fresh_db.execute("SELECT count(*) FROM bills_fts WHERE bills_fts MATCH 'stagehands'").fetchone()[0] == 1
+
+
+def test_connecting_again_applies_nothing_and_keeps_data(db_path):
+    first = db.connect(db_path)
+    first["topics"].insert({"slug": "x", "name": "X", "description": ""})
+    first.close()
+    again = db.connect(db_path)
+    assert again["topics"].count == 1
+    assert migrations.pending(again) == []
+    assert [m.name for m in migrations.applied(again)] == [m.name for m in migrations._migrations]
+
+
+def test_database_of_an_older_schema_upgrades_in_place(db_path):
+    older = sqlite3.connect(db_path)
+    older.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)")
+    older.execute("INSERT INTO notes (text) VALUES ('kept')")
+    older.commit()
+    older.close()
+    upgraded = db.connect(db_path)
+    assert set(upgraded.table_names()) >= DESIGN_TABLES
+    assert upgraded.execute("SELECT text FROM notes").fetchone()[0] == "kept"
+
+
+def test_ailabor_db_picks_the_file(monkeypatch, tmp_path):
+    monkeypatch.setenv("AILABOR_DB", str(tmp_path / "elsewhere.db"))
+    assert db.db_path() == tmp_path / "elsewhere.db"
+    assert db.snapshot_path() == tmp_path / "public" / "elsewhere.db"
+
+
+def test_default_database_is_db_tracker_db(monkeypatch):
+    monkeypatch.delenv("AILABOR_DB", raising=False)
+    assert db.db_path() == db.DB_DIR / "tracker.db"
