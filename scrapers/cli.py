@@ -140,6 +140,56 @@ def demo(db_file: str, then_serve: bool, public: bool, host: str, port: int) -> 
         _serve(db_file, public, host, port)
 
 
+@cli.command()
+@_db_option
+@click.option("--jsonl", "jsonl", is_flag=False, flag_value="-", default=None, metavar="[FILE]",
+              help="Classify JSON lines (title, summary, subjects) from FILE or standard input, without storing.")
+@click.option("--eval", "eval_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Print precision, recall and the misclassified items of a labelled YAML list.")
+@click.option("--topics", "topics_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Use this taxonomy instead of topics.yml (to try an edit before applying it).")
+def classify(db_file: str | None, jsonl: str | None, eval_file: str | None, topics_file: str | None) -> None:
+    """Re-classify every stored bill and meeting after topics.yml changed, and say how many changed.
+
+    With --jsonl or --eval nothing stored is touched: they try a taxonomy out.
+    """
+    from scrapers.classify import classify_lines, reclassify
+    from scrapers.relevance import TaxonomyError, evaluate, load_labelled, load_taxonomy
+
+    try:
+        taxonomy = load_taxonomy(topics_file)
+    except TaxonomyError as exc:
+        raise Failure(str(exc)) from exc
+    if jsonl is not None:
+        with click.open_file(jsonl) as lines:
+            for out in classify_lines(lines, taxonomy):
+                click.echo(out)
+        return
+    if eval_file:
+        click.echo(evaluate(taxonomy, load_labelled(eval_file)).format())
+        return
+    click.echo(reclassify(db.connect(db_file), taxonomy).line())
+
+
+@cli.command()
+@click.argument("item_id")
+@click.option("--relevant", type=click.Choice(["yes", "no", "auto"]), required=True,
+              help="yes or no forces the item in or out; auto hands it back to the classifier.")
+@click.option("--note", default=None, help="Why, for the record.")
+@_db_option
+def override(item_id: str, relevant: str, note: str | None, db_file: str | None) -> None:
+    """Force a bill or meeting in or out of the watch; survives re-crawls and re-classification."""
+    from scrapers.classify import UnknownItem, set_override
+    from scrapers.relevance import load_taxonomy
+
+    try:
+        line = set_override(db.connect(db_file), item_id, {"yes": True, "no": False, "auto": None}[relevant], note,
+                            load_taxonomy())
+    except UnknownItem as exc:
+        raise Failure(str(exc)) from exc
+    click.echo(line)
+
+
 def main() -> None:
     cli(prog_name="ailabor")
 

@@ -1,0 +1,145 @@
+"""Re-applying topics.yml to everything stored, trying an edit first, and the director's overrides.
+
+The pipeline classifies each item as it is stored; these functions are for
+the moments in between: after the director edits topics.yml, before she
+applies an edit, and when she knows better than the classifier.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+from db import write_transaction
+from scrapers.relevance import Taxonomy
+from scrapers.store import save_topics, utcnow
+
+# table, its topics table, the key column there, and the text columns the classifier reads
+_KINDS = (
+    ("bills", "bill_topics", "bill_id", "summary", "subjects"),
+    ("meetings", "meeting_topics", "meeting_id", "abstract", "agency"),
+)
+BATCH = 2000
+
+
+class UnknownItem(ValueError):
+    """An id that names no stored bill or meeting."""
+
+
+@dataclass
+class ReclassifyResult:
+    total: int = 0
+    became_relevant: int = 0
+    dropped: int = 0
+    retagged: int = 0
+
+    @property
+    def changed(self) -> int:
+        return self.became_relevant + self.dropped
+
+    def line(self) -> str:
+        return (f"classified {self.total} items: {self.changed} changed relevance "
+                f"({self.became_relevant} now relevant, {self.dropped} no longer), "
+                f"{self.retagged} with different topics")
+
+
+def _subjects(table: str, value: Any) -> list[str]:
+    if table == "meetings":
+        return [value] if value else []
+    try:
+        subjects = json.loads(value or "[]")
+    except ValueError:
+        return []
+    return [s for s in subjects if isinstance(s, str)]
+
+
+def reclassify(database: sqlite_utils.Database, taxonomy: Taxonomy) -> ReclassifyResult:
+    """Classify every stored bill and meeting again; overrides still decide where they exist."""
+    result = ReclassifyResult()
+    save_topics(database, taxonomy)
+    overrides = dict(database.execute("SELECT item_id, relevant FROM overrides").fetchall())
+    for table, topics_table, key, text, subjects in _KINDS:
+        stored: dict[str, list[tuple[str, float, str]]] = {}
+        for item_id, topic, score, matched in database.execute(
+                f"SELECT {key}, topic, score, matched FROM {topics_table} ORDER BY {key}, topic").fetchall():
+            stored.setdefault(item_id, []).append((topic, score, matched))
+        rows = database.execute(f"SELECT id, title, {text}, {subjects}, relevant, relevance_score FROM {table}")
+        for batch in _chunks(rows, BATCH):
+            with write_transaction(database):
+                for item_id, title, body, subject_value, was_relevant, old_score in batch:
+                    result.total += 1
+                    found = taxonomy.classify(title, body, _subjects(table, subject_value))
+                    relevant = overrides.get(item_id, int(found.relevant))
+                    tags = [(m.slug, float(m.score), json.dumps(list(m.matched), ensure_ascii=False, sort_keys=True))
+                            for m in found.topics]
+                    if relevant != was_relevant or found.score != old_score:
+                        database.execute(f"UPDATE {table} SET relevant = ?, relevance_score = ? WHERE id = ?",
+                                         [relevant, found.score, item_id])
+                    if relevant and not was_relevant:
+                        result.became_relevant += 1
+                    elif was_relevant and not relevant:
+                        result.dropped += 1
+                    if tags != stored.get(item_id, []):
+                        result.retagged += 1
+                        database.execute(f"DELETE FROM {topics_table} WHERE {key} = ?", [item_id])
+                        if tags:
+                            database[topics_table].insert_all(
+                                [{key: item_id, "topic": t, "score": s, "matched": m} for t, s, m in tags])
+    slugs = [t.slug for t in taxonomy.topics]
+    with write_transaction(database):
+        database.execute(f"DELETE FROM topics WHERE slug NOT IN ({','.join('?' for _ in slugs)})", slugs)
+    return result
+
+
+def _chunks(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def set_override(database: sqlite_utils.Database, item_id: str, relevant: bool | None, note: str | None,
+                 taxonomy: Taxonomy) -> str:
+    """Force a bill or meeting in or out (``relevant=None`` hands it back to the classifier)."""
+    table = next((t for t, *_ in _KINDS if database[t].count_where("id = ?", [item_id])), None)
+    if table is None:
+        raise UnknownItem(f"no bill or meeting has the id {item_id!r}; ids look like us-119-hr1234 or fr-2024-00116")
+    with write_transaction(database):
+        if relevant is None:
+            database.execute("DELETE FROM overrides WHERE item_id = ?", [item_id])
+            row = database[table].get(item_id)
+            text, subjects = ("summary", "subjects") if table == "bills" else ("abstract", "agency")
+            found = taxonomy.classify(row["title"], row[text], _subjects(table, row[subjects]))
+            value = int(found.relevant)
+        else:
+            value = int(relevant)
+            database["overrides"].upsert(
+                {"item_id": item_id, "relevant": value, "note": note, "updated_at": utcnow()}, pk="item_id")
+        database.execute(f"UPDATE {table} SET relevant = ? WHERE id = ?", [value, item_id])
+    state = {None: "left to the classifier", True: "forced relevant", False: "forced not relevant"}[relevant]
+    return f"{item_id}: {state} (relevant = {value})"
+
+
+def classify_lines(lines: Iterable[str], taxonomy: Taxonomy) -> Iterator[str]:
+    """JSON lines in (title, summary, subjects), JSON lines out (relevant, score, topics, matched)."""
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict):
+                raise ValueError("not a JSON object")
+            subjects = item.get("subjects") or []
+            found = taxonomy.classify(item.get("title"), item.get("summary"),
+                                      subjects if isinstance(subjects, list) else [str(subjects)])
+            yield json.dumps(found.as_dict(), ensure_ascii=False)
+        except (ValueError, TypeError) as exc:
+            yield json.dumps({"error": f"line {number}: {exc}"})
