@@ -14,9 +14,13 @@ Matching rules (the contract ``topics.yml`` documents for its editor):
 * a word ending in ``*`` matches any ending ("employ*" ~ "employer", "employment");
 * a phrase written all in capitals ("AI", "A.I.", "NIL") matches only in capitals,
   so "AI" never fires on Spanish "ai" or on the word "ai" in running text;
-* exclusions are masked out of the text before the signals are searched; an
-  exclusion does not cut into an AI phrase that starts earlier, so "artificial
-  intelligence community" keeps its "artificial intelligence".
+* exclusions mask their span: nothing inside "European Union" counts as "union".
+  The text is read once, left to right, taking the longest phrase at each point,
+  so an exclusion cannot cut into a phrase that starts earlier ("artificial
+  intelligence community" keeps its "artificial intelligence"); an exclusion with
+  ``only_with`` masks only when one of those phrases also occurs;
+* a longer phrase carries the meaning of the phrases inside it, so "automated
+  employment decision" still counts as the work phrase "employment".
 """
 
 from __future__ import annotations
@@ -144,20 +148,21 @@ def _caps_pattern(phrase: str) -> str:
 _END = ""  # trie key marking "a phrase may end here"
 
 
-def _trie_regex(leaves: Mapping[tuple[str, ...], str]) -> str:
+def _trie_regex(leaves: Iterable[tuple[str, ...]]) -> str:
     """One alternation for every phrase, factored as a trie.
 
     Python's regex engine tries alternatives one by one, so a flat list of 300 phrases
     costs 300 attempts per character; factored by shared prefixes, each character
-    costs a handful, and only at the start of a word (the leading ``\b``). Each phrase
-    ends in an empty named group so ``Match.lastgroup`` says which phrase matched.
+    costs a handful, and only at the start of a word (the leading word boundary). Phrases
+    carry no capturing groups (each costs time on every match); the caller works out
+    which phrase matched from the matched text.
     """
     root: dict[str, Any] = {}
-    for atoms, name in leaves.items():
+    for atoms in leaves:
         node = root
         for a in atoms:
             node = node.setdefault(a, {})
-        node[_END] = name
+        node[_END] = True
 
     def emit(node: dict[str, Any]) -> str:
         # Literal characters before optional atoms, and longer phrases before a phrase
@@ -167,7 +172,7 @@ def _trie_regex(leaves: Mapping[tuple[str, ...], str]) -> str:
         for k in keys:
             alts.append(k + emit(node[k]))
         if _END in node:
-            alts.append(rf"(?!\w)(?P<{node[_END]}>)")
+            alts.append(r"(?!\w)")
         if len(alts) == 1:
             return alts[0]
         return "(?:" + "|".join(alts) + ")"
@@ -281,9 +286,17 @@ class Taxonomy:
         self._topic_keys = [(t, "t:" + t.slug) for t in self._topics]
 
         self._link_contained(list(leaves.values()))
-        names = {atoms: f"p{i}" for i, atoms in enumerate(leaves)}
-        self._leaves = {names[atoms]: lf for atoms, lf in leaves.items()}
-        self._scan = re.compile(_trie_regex(names))
+        self._scan = re.compile(_trie_regex(leaves))
+        # To tell which phrase a match is: each phrase's own pattern, most literal
+        # first (as the scan prefers), and a cache from matched text to phrase.
+        self._identities = sorted(
+            (
+                (re.compile("".join(atoms)), lf, sum(not a.startswith("(") for a in atoms))
+                for atoms, lf in leaves.items()
+            ),
+            key=lambda x: -x[2],
+        )
+        self._seen: dict[str, _Leaf] = {}
 
     @staticmethod
     def _link_contained(leaves: list[_Leaf]) -> None:
@@ -310,6 +323,13 @@ class Taxonomy:
             if not any(c for c, _ in outer.parts) and not outer.cond_excl:
                 outer.static = frozenset().union(*(tags for _, tags in outer.parts))
 
+    def _identify(self, key: str) -> _Leaf:
+        """The phrase the scan matched as ``key``; slow, but each spelling is looked up once."""
+        lf = next(lf for pat, lf, _ in self._identities if pat.fullmatch(key))
+        if len(self._seen) < 100_000:  # spellings are few; the bound only guards odd input
+            self._seen[key] = lf
+        return lf
+
     @property
     def topics(self) -> list[Topic]:
         return list(self._topics)
@@ -321,8 +341,10 @@ class Taxonomy:
         # longer line up, and the lower-case text is quoted instead.
         orig = text if len(low) == len(text) else low
         found: list[tuple[_Leaf, str]] = []
+        seen = self._seen
         for m in self._scan.finditer(low):
-            lf = self._leaves[m.lastgroup]  # type: ignore[index]
+            key = m.group()
+            lf = seen.get(key) or self._identify(key)
             s, e = m.span()
             if lf.caps is not None and not lf.caps.fullmatch(orig, s, e):
                 continue
@@ -342,9 +364,7 @@ class Taxonomy:
                 out.append((written, tags))
         return out
 
-    def classify(
-        self, title: str | None, summary: str | None = None, subjects: Iterable[str] = ()
-    ) -> Classification:
+    def classify(self, title: str | None, summary: str | None = None, subjects: Iterable[str] = ()) -> Classification:
         text = _FIELD_JOIN.join(s for s in (title, summary, *subjects) if s)
         # One pass files each distinct phrase (first spelling seen) under its tags.
         by_tag: dict[str, dict[str, str]] = {}
@@ -500,8 +520,14 @@ def evaluate(tax: Taxonomy, items: Iterable[Mapping[str, Any]]) -> EvalResult:
         fn += want and not c.relevant
         if want != c.relevant:
             wrong.append(
-                {**item, **c.as_dict(), "relevant": want, "got": c.relevant,
-                 "ai_matched": c.ai_matched, "work_matched": c.work_matched}
+                {
+                    **item,
+                    **c.as_dict(),
+                    "relevant": want,
+                    "got": c.relevant,
+                    "ai_matched": c.ai_matched,
+                    "work_matched": c.work_matched,
+                }
             )
     precision = tp / (tp + fp) if tp + fp else 1.0
     recall = tp / (tp + fn) if tp + fn else 1.0
