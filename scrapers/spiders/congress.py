@@ -1,0 +1,798 @@
+"""Federal bills about AI and work from the Congress.gov API v3, each with its whole story, kept current cheaply.
+
+The API has no keyword search, so the spider walks the change feed: the
+bill list of each followed Congress since the watermark (``updateDate``
+ascending), keeps the titles that speak of AI and every bill already
+stored, then walks the CRS summaries of the same window to catch bills
+whose summary, not title, speaks of AI. A candidate costs one detail
+request; each sub-resource (actions, cosponsors, subjects, summaries, text,
+titles) is fetched again only when its count in the detail moved, because
+the Library re-stamps ``updateDate`` on thousands of bills at once and a new
+stamp proves nothing. The key travels only in the ``X-Api-Key`` header.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import re
+from collections.abc import AsyncIterator, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import scrapy
+from scrapy.http import Response
+from scrapy.settings import BaseSettings
+from twisted.python.failure import Failure
+
+from scrapers.items import Action, BillItem, Sponsor, Version, bill_id
+from scrapers.sources import source_config
+from scrapers.spiders.base import TrackerSpider
+
+logger = logging.getLogger(__name__)
+
+DEMO_KEY = "DEMO_KEY"
+PAGE_SIZE = 250  # the API's maximum; a larger limit silently yields 250
+
+# billType → (how a person writes it, congress.gov page segment, classification)
+BILL_TYPES: dict[str, tuple[str, str, str]] = {
+    "hr": ("H.R.", "house-bill", "bill"),
+    "s": ("S.", "senate-bill", "bill"),
+    "hjres": ("H.J.Res.", "house-joint-resolution", "joint resolution"),
+    "sjres": ("S.J.Res.", "senate-joint-resolution", "joint resolution"),
+    "hconres": ("H.Con.Res.", "house-concurrent-resolution", "concurrent resolution"),
+    "sconres": ("S.Con.Res.", "senate-concurrent-resolution", "concurrent resolution"),
+    "hres": ("H.Res.", "house-resolution", "resolution"),
+    "sres": ("S.Res.", "senate-resolution", "resolution"),
+}
+_CHAMBER = {"house": "lower", "senate": "upper"}
+
+# Sub-resource path → (its pointer in the bill detail, its data key in the response).
+PARTS: dict[str, tuple[str, str]] = {
+    "actions": ("actions", "actions"),
+    "cosponsors": ("cosponsors", "cosponsors"),
+    "subjects": ("subjects", "subjects"),
+    "summaries": ("summaries", "summaries"),
+    "text": ("textVersions", "textVersions"),
+    "titles": ("titles", "titles"),
+}
+
+# How a Congress.gov action moves a bill, as ordered rules:
+# (action types it applies to or None for any, actionCode pattern, text pattern, classifications).
+# Every rule that matches contributes; vocab.derive_status turns the classifications into a status.
+# Text carries most of the meaning: action codes exist only for House and Library of Congress
+# actions (sourceSystem 2 and 9), and code 36000 marks both "Signed by President" and the law.
+_FLOOR = ("Floor", "ResolvingDifferences", "Veto")
+ACTION_RULES: tuple[tuple[tuple[str, ...] | None, str | None, str | None, tuple[str, ...]], ...] = (
+    (("IntroReferral",), r"^(Intro-[HS]|1000|10000)$", None, ("introduction",)),
+    (("IntroReferral",), None, r"^(Introduced|Submitted) in (the )?(House|Senate)", ("introduction",)),
+    (("IntroReferral", "Committee"), None, r"\breferred to\b", ("referral-committee",)),
+    (("Committee",), None, r"\bordered to be reported\b|^Reported\b|\breported (by|to|with|without|favorably)\b",
+     ("committee-passage",)),
+    # Passage, as the Library, the Senate and the House clerk write it.
+    (_FLOOR, r"^(8000|17000)$", r"^Passed/agreed to in (House|Senate)", ("passage",)),
+    (_FLOOR, None, r"^Passed (House|Senate)\b(?! over veto)", ("passage",)),
+    (_FLOOR, None, r"^(Resolution|Joint resolution|Concurrent resolution) agreed to in (House|Senate)", ("passage",)),
+    (_FLOOR, None, r"^On passage Passed|^On passage Agreed to", ("passage",)),
+    (_FLOOR, None, r"^On motion to suspend the rules and (pass|agree to)[^.]* Agreed to", ("passage",)),
+    (_FLOOR, None, r"^On agreeing to the (resolution|conference report)[^.]* Agreed to", ("passage",)),
+    (_FLOOR, None, r"\b(House|Senate) agreed to (the )?(House|Senate) amendment|\bagreed to conference report",
+     ("passage",)),
+    (_FLOOR, r"^(9000|18000)$", r"^Failed of passage", ("failure",)),
+    (_FLOOR, None, r"^On (passage|motion to suspend the rules and (pass|agree to)|agreeing to the resolution)"
+     r"[^.]* Failed", ("failure",)),
+    (None, r"^(E20000|28000)$", r"^Presented to President", ("executive-receipt",)),
+    (("President", "BecameLaw"), None, r"^Signed by President", ("executive-signature",)),
+    (("President", "Veto"), None, r"^(Pocket )?Vetoed by President", ("executive-veto",)),
+    (_FLOOR, None, r"^Passed (House|Senate) over veto", ("veto-override-passage",)),
+    (_FLOOR, None, r"objections of the President to the contrary notwithstanding[^.]* (Passed|Agreed to)",
+     ("veto-override-passage",)),
+    (("President", "BecameLaw"), None, r"^Became (Public|Private) Law", ("became-law",)),
+)
+_RULES = [
+    (types, re.compile(code) if code else None, re.compile(text, re.I) if text else None, classes)
+    for types, code, text, classes in ACTION_RULES
+]
+_EXECUTIVE_TYPES = ("President", "BecameLaw")
+_OURS = ("fromDateTime", "toDateTime", "sort")  # query parameters a followed link cannot change
+# "Passed/agreed to in Senate: Passed Senate without amendment…": the Library's copy of a chamber's action.
+_LOC_COPY = re.compile(r"^[A-Z][\w/ -]{3,60}: (.+)$")
+
+
+# Pure mapping: upstream payloads → the shared model -----------------------------------------------
+
+
+def bill_identifier(bill_type: str, number: str | int) -> str:
+    """``H.R. 1234``, ``S.J.Res. 5``: the bill's name as Congress writes it (its id drops dots and spaces)."""
+    return f"{BILL_TYPES[bill_type.lower()][0]} {int(str(number))}"
+
+
+def bill_key(congress: str | int, bill_type: str, number: str | int) -> str:
+    """``us-119-hr1234``."""
+    return bill_id("us", str(congress), bill_identifier(bill_type, number))
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def congress_url(congress: str | int, bill_type: str, number: str | int) -> str:
+    """The bill's page on congress.gov, e.g. https://www.congress.gov/bill/119th-congress/house-bill/1234."""
+    segment = BILL_TYPES[bill_type.lower()][1]
+    return f"https://www.congress.gov/bill/{_ordinal(int(congress))}-congress/{segment}/{int(str(number))}"
+
+
+def html_to_text(text: str | None) -> str | None:
+    """CRS summary HTML (sometimes invalid) as plain text, paragraphs kept apart."""
+    if not text:
+        return None
+    text = re.sub(r"(?i)<\s*(br\s*/?|/p|/li|/h\d|/div)\s*>", "\n", text)
+    text = html.unescape(re.sub(r"<[^>]*>", " ", text))
+    lines = (re.sub(r"\s+", " ", line).strip() for line in text.splitlines())
+    return "\n".join(line for line in lines if line) or None
+
+
+def _source_chamber(action: dict[str, Any]) -> str | None:
+    system = action.get("sourceSystem") or {}
+    name = str(system.get("name") or "").lower()
+    code = system.get("code")
+    if "house" in name or code in (1, 2):
+        return "lower"
+    if "senate" in name or code == 0:
+        return "upper"
+    return None
+
+
+def classify_action(action: dict[str, Any]) -> tuple[str | None, list[str]]:
+    """The chamber that acted ("lower", "upper", "executive" or None) and the action's classifications."""
+    kind = action.get("type") or ""
+    code = str(action.get("actionCode") or "")
+    text = (action.get("text") or "").strip()
+    classes: list[str] = []
+    for types, code_re, text_re, found in _RULES:
+        if types is not None and kind not in types:
+            continue
+        code_hit = bool(code_re and code and code_re.search(code))
+        text_hit = bool(text_re and text_re.search(text))
+        if code_hit or text_hit:
+            classes += [c for c in found if c not in classes]
+    actor = _source_chamber(action)
+    if actor is None:
+        # The Library's own entries name the chamber in their text; the President's acts have none.
+        chamber = re.search(r"\bin (the )?(House|Senate)\b", text)
+        if chamber:
+            actor = _CHAMBER[chamber.group(2).lower()]
+        elif kind in _EXECUTIVE_TYPES:
+            actor = "executive"
+    return actor, classes
+
+
+def parse_actions(raw: Iterable[dict[str, Any]]) -> list[Action]:
+    """A bill's actions oldest first, each real action once.
+
+    The API lists newest first and repeats many actions: once from the
+    chamber and once from the Library of Congress, with the same text or
+    with the chamber's text behind a prefix ("Passed/agreed to in Senate:
+    Passed Senate…"). A repeat is merged into the chamber's copy, its
+    classifications united, so a digest reports the action once.
+    """
+    entries = [a for a in raw if isinstance(a, dict)]
+    entries = sorted(reversed(entries), key=lambda a: str(a.get("actionDate") or ""))
+    out: list[Action] = []
+    copies: dict[int, str] = {}  # id(action) → the chamber's text that a Library entry repeats
+    for entry in entries:
+        date = entry.get("actionDate")
+        description = re.sub(r"\s+", " ", str(entry.get("text") or "")).strip()
+        actor, classes = classify_action(entry)
+        twin = next((a for a in out if a.date == date and a.description == description), None)
+        if twin is not None:
+            _merge(twin, actor, classes)
+            continue
+        action = Action(date=date, description=description, actor=actor, classification=classes)
+        copy = _LOC_COPY.match(description) if (entry.get("sourceSystem") or {}).get("code") == 9 else None
+        if copy:
+            copies[id(action)] = copy.group(1).rstrip(". ")[:60]
+        out.append(action)
+    for action in [a for a in out if id(a) in copies]:
+        twin = next((a for a in out if a is not action and id(a) not in copies and a.date == action.date
+                     and a.description.startswith(copies[id(action)])), None)
+        if twin is not None:
+            _merge(twin, action.actor, action.classification)
+            out.remove(action)
+    return out
+
+
+def _merge(action: Action, actor: str | None, classes: list[str]) -> None:
+    action.classification += [c for c in classes if c not in action.classification]
+    action.actor = action.actor or actor
+
+
+def _person(entry: dict[str, Any], role: str) -> Sponsor:
+    name = re.sub(r"\s*\[[^\]]*\]\s*$", "", str(entry.get("fullName") or "")).strip()
+    if not name:
+        name = " ".join(str(entry[k]) for k in ("firstName", "middleName", "lastName") if entry.get(k))
+    district = entry.get("district")
+    return Sponsor(name=name, role=role, party=entry.get("party"), state=entry.get("state"),
+                   district=None if district is None else str(district), person_id=entry.get("bioguideId"))
+
+
+def parse_sponsors(sponsors: Iterable[dict[str, Any]], cosponsors: Iterable[dict[str, Any]]) -> list[Sponsor]:
+    """The sponsor (primary) and the cosponsors who have not withdrawn."""
+    out = [_person(s, "primary") for s in sponsors if isinstance(s, dict)]
+    out += [_person(c, "cosponsor") for c in cosponsors
+            if isinstance(c, dict) and not c.get("sponsorshipWithdrawnDate")]
+    return [s for s in out if s.name]
+
+
+_CONGRESS_TEXT = re.compile(
+    r"^https?://www\.congress\.gov/\d+/(?:bills|plaws)/[a-z]+\d+/(?:generated/)?((?:BILLS|PLAW)-[0-9a-z]+)\.(\w+)$")
+_GOVINFO_FORMAT = {"htm": ("html", "text/html"), "html": ("html", "text/html"), "pdf": ("pdf", "application/pdf"),
+                   "xml": ("xml", "application/xml")}
+_FORMAT_PREFERENCE = ("Formatted Text", "PDF", "Formatted XML", "Generated HTML")
+
+
+def govinfo_url(url: str) -> tuple[str, str | None]:
+    """The govinfo copy of a congress.gov bill or law text link (congress.gov blocks scripts), with its media type."""
+    match = _CONGRESS_TEXT.match(url)
+    if not match or match.group(2) not in _GOVINFO_FORMAT:
+        return url, None
+    package, ext = match.groups()
+    folder, media_type = _GOVINFO_FORMAT[ext]
+    ext = "htm" if ext == "html" else ext  # govinfo has one HTML rendering, named .htm
+    return f"https://www.govinfo.gov/content/pkg/{package}/{folder}/{package}.{ext}", media_type
+
+
+def parse_versions(text_versions: Iterable[dict[str, Any]]) -> list[Version]:
+    """One link per text version, on govinfo where it can be, the formatted text first."""
+    out: list[Version] = []
+    for version in text_versions:
+        if not isinstance(version, dict):
+            continue
+        formats = [f for f in version.get("formats") or [] if isinstance(f, dict) and f.get("url")]
+        if not formats:
+            continue
+        formats.sort(key=lambda f: _FORMAT_PREFERENCE.index(f.get("type")) if f.get("type") in _FORMAT_PREFERENCE
+                     else len(_FORMAT_PREFERENCE))
+        url, media_type = govinfo_url(str(formats[0]["url"]))
+        date = version.get("date")
+        out.append(Version(url=url, note=version.get("type"), date=str(date)[:10] if date else None,
+                           media_type=media_type))
+    return out
+
+
+def latest_summary(summaries: Iterable[dict[str, Any]]) -> str | None:
+    """The text of the most recent CRS summary, as plain text."""
+    entries = [s for s in summaries if isinstance(s, dict) and s.get("text")]
+    if not entries:
+        return None
+    latest = max(entries, key=lambda s: (str(s.get("actionDate") or ""), str(s.get("updateDate") or "")))
+    return html_to_text(latest["text"])
+
+
+def parse_subjects(subjects: dict[str, Any] | None, policy_area: dict[str, Any] | None = None) -> list[str]:
+    """The policy area first, then the CRS legislative subjects."""
+    subjects = subjects or {}
+    area = (subjects.get("policyArea") or policy_area or {}).get("name")
+    names = [area] if area else []
+    names += [s["name"] for s in subjects.get("legislativeSubjects") or [] if isinstance(s, dict) and s.get("name")]
+    return list(dict.fromkeys(names))
+
+
+def parse_titles(titles: Iterable[dict[str, Any]]) -> list[dict[str, str]]:
+    """The bill's distinct titles with their kind (display, official, short…)."""
+    seen: dict[str, str] = {}
+    for entry in titles:
+        if isinstance(entry, dict) and entry.get("title"):
+            seen.setdefault(str(entry["title"]), str(entry.get("titleType") or ""))
+    return [{"title": t, "type": k} for t, k in seen.items()]
+
+
+def part_signature(detail: dict[str, Any], part: str) -> dict[str, Any]:
+    """A sub-resource's counts as the detail gives them: when they move, the sub-resource is fetched again."""
+    pointer = detail.get(PARTS[part][0])
+    if not isinstance(pointer, dict):
+        return {"count": 0}  # the API suppresses empty elements
+    return {k: v for k, v in sorted(pointer.items()) if k != "url"}
+
+
+@dataclass
+class Stored:
+    """What is kept of a stored bill, so that a sub-resource not fetched again keeps its value."""
+
+    meta: dict[str, Any] = field(default_factory=dict)
+    summary: str | None = None
+    subjects: list[str] = field(default_factory=list)
+
+
+def bill_to_item(detail: dict[str, Any], *, actions: list[dict[str, Any]] | None = None,
+                 cosponsors: list[dict[str, Any]] | None = None, subjects: dict[str, Any] | None = None,
+                 summaries: list[dict[str, Any]] | None = None, text_versions: list[dict[str, Any]] | None = None,
+                 titles: list[dict[str, Any]] | None = None, stored: Stored | None = None,
+                 counts: dict[str, Any] | None = None, list_update: list[Any] | None = None,
+                 source_url: str | None = None) -> BillItem:
+    """Map a bill detail and the sub-resources fetched this time onto the shared bill model.
+
+    A sub-resource given as None was not fetched: its child list stays None
+    (the store keeps the stored rows) and the summary, subjects and titles
+    come from ``stored``.
+    """
+    stored = stored or Stored()
+    congress, bill_type, number = detail["congress"], str(detail["type"]).lower(), detail["number"]
+    if bill_type not in BILL_TYPES:
+        raise ValueError(f"unknown bill type {detail['type']!r}")
+    title = detail.get("title")
+    if not isinstance(title, str) or not title.strip():
+        raise ValueError("title is missing")
+    sponsors = None
+    if cosponsors is not None:
+        sponsors = parse_sponsors(detail.get("sponsors") or [], cosponsors)
+    meta: dict[str, Any] = {
+        "counts": counts or {},
+        "list_update": list_update,
+        "titles": parse_titles(titles) if titles is not None else stored.meta.get("titles", []),
+        "laws": [f"{law.get('type')} {law.get('number')}" for law in detail.get("laws") or [] if isinstance(law, dict)],
+    }
+    introduced = detail.get("introducedDate")
+    return BillItem(
+        jurisdiction="us",
+        session=str(congress),
+        identifier=bill_identifier(bill_type, number),
+        title=title.strip(),
+        source="congress",
+        source_id=f"{congress}/{bill_type}/{int(str(number))}",
+        source_url=source_url,
+        chamber=_CHAMBER.get(str(detail.get("originChamber") or "").lower()),
+        classification=BILL_TYPES[bill_type][2],
+        summary=latest_summary(summaries) if summaries is not None else stored.summary,
+        subjects=parse_subjects(subjects, detail.get("policyArea")) if subjects is not None else stored.subjects,
+        introduced_date=str(introduced)[:10] if introduced else None,
+        url=congress_url(congress, bill_type, number),
+        source_updated_at=detail.get("updateDate"),
+        source_meta=meta,
+        actions=parse_actions(actions) if actions is not None else None,
+        sponsors=sponsors,
+        versions=parse_versions(text_versions) if text_versions is not None else None,
+    )
+
+
+# Addresses --------------------------------------------------------------------------------------
+
+
+def api_path(url: str) -> tuple[str, list[tuple[str, str]]]:
+    """The API path (after ``/v3``) and the query of a URL printed by the API, without any ``api_key``."""
+    split = urlsplit(url)
+    path = split.path
+    if "/v3/" in path or path.endswith("/v3"):
+        path = path[path.index("/v3") + 3:]
+    query = [(k, v) for k, v in parse_qsl(split.query, keep_blank_values=True) if k.lower() != "api_key"]
+    return path or "/", query
+
+
+def _iso(stamp: str) -> str:
+    """An updateDate (a date or a date-time) as a UTC date-time the API accepts in ``fromDateTime``."""
+    stamp = stamp.strip()
+    if len(stamp) == 10:
+        return f"{stamp}T00:00:00Z"
+    parsed = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def congress_start(congress: int) -> str:
+    """The first day of a Congress's first year (the 1st met in 1789; each sits two years)."""
+    return f"{1789 + 2 * (congress - 1)}-01-01T00:00:00Z"
+
+
+# The spider -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Walk:
+    """One walk of a change feed sorted by update date: how far it safely got, for a partial watermark."""
+
+    since: str
+    pending: dict[str, str] = field(default_factory=dict)  # bill id → update stamp, not yet stored
+    last_seen: str | None = None
+    done: bool = False
+    failed: bool = False
+
+    def safe_point(self) -> str | None:
+        """Everything before this stamp is stored (None: the whole walk is)."""
+        if self.pending:
+            return min(self.pending.values())
+        if self.done and not self.failed:
+            return None
+        return self.last_seen or self.since
+
+
+@dataclass
+class BillFetch:
+    """The requests of one bill in flight: its detail, then the sub-resources whose counts moved."""
+
+    key: str
+    congress: int
+    bill_type: str
+    number: str
+    list_update: list[Any] | None
+    detail: dict[str, Any] | None = None
+    detail_url: str | None = None
+    parts: dict[str, Any] = field(default_factory=dict)
+    pending: set[str] = field(default_factory=set)
+    failed: set[str] = field(default_factory=set)
+    counts: dict[str, Any] = field(default_factory=dict)
+
+
+class CongressSpider(TrackerSpider):
+    name = "congress"
+    base_url_setting = "CONGRESS_API_URL"
+    api_key_env = "CONGRESS_API_KEY"
+    key_help = "https://api.congress.gov/sign-up/"
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        # Read when the crawler is made, not at import, so that a broken sources.yml is a one-line error.
+        # The pause is politeness towards api.congress.gov; a replay or mirror on this machine needs none.
+        super().update_settings(settings)
+        delay = float(source_config(cls.name).get("download_delay", 0.75))
+        if urlsplit(str(settings.get(cls.base_url_setting))).hostname in ("127.0.0.1", "localhost", "::1"):
+            delay = 0.0
+        settings.set("DOWNLOAD_DELAY", delay, priority="spider")
+
+    @classmethod
+    def missing_key(cls) -> str | None:
+        # DEMO_KEY works without sign-up, slowly: the spider runs and warns instead of being skipped.
+        return None
+
+    @property
+    def key(self) -> str:
+        return self.api_key or DEMO_KEY
+
+    # Planning -----------------------------------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        self.config = source_config(self.name)
+        if not self.api_key:
+            logger.warning("congress: %s is not set; using DEMO_KEY, which allows only a few dozen requests an"
+                           " hour; get a key at %s", self.api_key_env, self.key_help)
+        now = datetime.now(UTC).replace(microsecond=0)
+        self.until = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.next_watermark = self.until
+        self.since: str | None = None
+        if self.previous_watermark:
+            overlap = timedelta(hours=float(self.config.get("overlap_hours", 2)))
+            since = datetime.fromisoformat(_iso(self.previous_watermark).replace("Z", "+00:00")) - overlap
+            self.since = since.strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.walks: list[Walk] = []
+        self.list_walks_open = 0
+        self.congresses: list[int] = []
+        self.known: dict[str, Stored] = {}
+        self.list_seen: dict[str, list[Any]] = {}
+        self.fetching: dict[str, BillFetch] = {}
+        self.incomplete: set[str] = set()
+        self.finished: set[str] = set()
+        self.report = {"bills_seen": 0, "candidates": 0}
+        yield self.api_request("/congress/current", callback=self.parse_current)
+
+    def api_request(self, path: str, query: Iterable[tuple[str, str]] = (), **kwargs: Any) -> scrapy.Request:
+        """A request to the API: ``format=json`` always, the key only in the header."""
+        params = [(k, v) for k, v in query if k not in ("format", "api_key")] + [("format", "json")]
+        url = f"{self.base_url}{path}?{urlencode(params, safe=':+')}"
+        kwargs.setdefault("errback", self.on_error)
+        return scrapy.Request(url, headers={"X-Api-Key": self.key, "Accept": "application/json"}, **kwargs)
+
+    def follow(self, next_url: str, ours: Iterable[tuple[str, str]], **kwargs: Any) -> scrapy.Request:
+        """The next page as the API printed it, on our base URL, without any key, in our window and order.
+
+        The page position (offset, limit) is the API's; the window and sort are
+        ours whatever the printed link says.
+        """
+        path, query = api_path(next_url)
+        ours = list(ours)
+        given = {k for k, _ in query}
+        kept = [(k, v) for k, v in query if k not in _OURS]
+        return self.api_request(path, kept + [(k, v) for k, v in ours if k in _OURS or k not in given], **kwargs)
+
+    def parse_current(self, response: Response) -> Iterator[scrapy.Request]:
+        data = self.page(response)
+        if data is None:
+            return
+        congress = data.get("congress")
+        number = congress.get("number") if isinstance(congress, dict) else None
+        if not str(number or "").isdigit():
+            self.failed_requests += 1
+            self.reject(response.url, "unexpected_shape", "no congress number in /congress/current")
+            return
+        current = int(str(number))
+        earlier = [int(c) for c in self.config.get("earlier_congresses") or [] if int(c) < current]
+        self.congresses = [current, *sorted(set(earlier), reverse=True)]
+        self.load_known()
+        for congress in self.congresses:
+            walk = Walk(self.since or congress_start(congress))
+            self.walks.append(walk)
+            self.list_walks_open += 1
+            yield self.api_request(f"/bill/{congress}", self.window(walk),
+                                   callback=self.parse_list, errback=self.list_failed,
+                                   cb_kwargs={"walk": walk, "congress": congress})
+
+    def window(self, walk: Walk) -> list[tuple[str, str]]:
+        return [("fromDateTime", walk.since), ("toDateTime", self.until), ("sort", "updateDate+asc"),
+                ("limit", str(PAGE_SIZE))]
+
+    def load_known(self) -> None:
+        """The bills this source already stored, with what a refresh that skips a sub-resource must keep."""
+        sessions = [str(c) for c in self.congresses]
+        rows = self.run.db.query(
+            f"SELECT id, source_meta, summary, subjects FROM bills WHERE source = ?"
+            f" AND session IN ({','.join('?' for _ in sessions)})", [self.name, *sessions])
+        for row in rows:
+            self.known[row["id"]] = Stored(json.loads(row["source_meta"] or "{}"), row["summary"],
+                                           json.loads(row["subjects"] or "[]"))
+
+    # Responses ----------------------------------------------------------------------------------
+
+    def page(self, response: Response) -> dict[str, Any] | None:
+        """A response's JSON object, or None after recording why it is unusable; stops before the quota is gone."""
+        self.check_quota(response)
+        data = self.load_json(response)
+        if data is None:
+            return None
+        if not isinstance(data, dict):
+            self.failed_requests += 1
+            self.reject(response.url, "unexpected_shape", f"expected an object, got {type(data).__name__}")
+            return None
+        if "error" in data:
+            # Application failures come back as {"error": "<exception text>", "request": {…}}.
+            self.failed_requests += 1
+            self.reject(response.url, "upstream_error", self.scrub(str(data["error"]))[:500])
+            return None
+        return data
+
+    def scrub(self, text: str) -> str:
+        """Text from the upstream with our key blotted out, should it ever be echoed."""
+        text = re.sub(r"(?i)(api_key=)[^&\s\"']+", r"\1***", text)
+        return text.replace(self.key, "***") if self.key else text
+
+    def check_quota(self, response: Response) -> None:
+        remaining = _int_header(response, "X-Ratelimit-Remaining")
+        if remaining is None:
+            return
+        limit = _int_header(response, "X-Ratelimit-Limit")
+        reserve = int(self.config.get("quota_reserve", 100))
+        if limit:
+            reserve = min(reserve, limit // 10)  # DEMO_KEY's small budget still gets used
+        if remaining <= reserve:
+            self.stop_partial(f"hourly quota nearly spent: {remaining} requests left")
+
+    def quota_spent(self, response: Response) -> bool:
+        return response.status == 429 or _int_header(response, "X-Ratelimit-Remaining") == 0
+
+    def on_error(self, failure: Failure) -> None:
+        response = getattr(failure.value, "response", None)
+        if response is not None:
+            self.check_quota(response)
+        super().on_error(failure)
+
+    # The bill list and the summaries ------------------------------------------------------------
+
+    def parse_list(self, response: Response, walk: Walk, congress: int) -> Iterator[scrapy.Request]:
+        data = self.page(response)
+        if data is None:
+            yield from self.end_list_walk(walk, failed=True)
+            return
+        for entry in data.get("bills") or []:
+            try:
+                key = bill_key(entry["congress"], entry["type"], entry["number"])
+                stamp = _iso(str(entry["updateDate"]))
+            except (KeyError, TypeError, ValueError) as exc:
+                self.reject(response.url, "bad_list_entry", f"{type(exc).__name__}: {exc}")
+                continue
+            walk.last_seen = stamp
+            self.list_seen[key] = [entry.get("updateDate"), entry.get("updateDateIncludingText")]
+            self.report["bills_seen"] = len(self.list_seen)
+            stored = self.known.get(key)
+            if stored is None and not self.taxonomy.mentions_ai(entry.get("title")):
+                continue
+            if stored is not None and stored.meta.get("list_update") == self.list_seen[key]:
+                continue  # seen at this very stamp before: nothing to fetch
+            request = self.schedule(walk, key, stamp, entry, self.list_seen[key])
+            if request is not None:
+                yield request
+        next_url = (data.get("pagination") or {}).get("next")
+        if next_url:
+            yield self.follow(next_url, self.window(walk), callback=self.parse_list, errback=self.list_failed,
+                              cb_kwargs={"walk": walk, "congress": congress})
+        else:
+            yield from self.end_list_walk(walk)
+
+    def list_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
+        self.on_error(failure)
+        yield from self.end_list_walk(failure.request.cb_kwargs["walk"], failed=True)
+
+    def end_list_walk(self, walk: Walk, failed: bool = False) -> Iterator[scrapy.Request]:
+        """The summaries are walked once every bill list is read, so a bill found there reuses the list's stamps."""
+        walk.done, walk.failed = True, failed
+        self.list_walks_open -= 1
+        if self.list_walks_open:
+            return
+        for congress in self.congresses:
+            swalk = Walk(self.since or congress_start(congress))
+            self.walks.append(swalk)
+            yield self.api_request(f"/summaries/{congress}", self.window(swalk), callback=self.parse_summaries,
+                                   cb_kwargs={"walk": swalk})
+
+    def parse_summaries(self, response: Response, walk: Walk) -> Iterator[scrapy.Request]:
+        data = self.page(response)
+        if data is None:
+            walk.failed = True
+            return
+        for entry in data.get("summaries") or []:
+            bill = entry.get("bill") if isinstance(entry, dict) else None
+            try:
+                key = bill_key(bill["congress"], bill["type"], bill["number"])  # type: ignore[index]
+                stamp = _iso(str(entry.get("updateDate") or entry["lastSummaryUpdateDate"]))
+            except (KeyError, TypeError, ValueError) as exc:
+                self.reject(response.url, "bad_summary_entry", f"{type(exc).__name__}: {exc}")
+                continue
+            walk.last_seen = stamp
+            # A stored bill is refreshed through the bill list, where a new summary bumps its updateDate.
+            if key in self.known or not self.taxonomy.mentions_ai(html_to_text(entry.get("text"))):
+                continue
+            request = self.schedule(walk, key, stamp, bill, self.list_seen.get(key))
+            if request is not None:
+                yield request
+        next_url = (data.get("pagination") or {}).get("next")
+        if next_url:
+            yield self.follow(next_url, self.window(walk), callback=self.parse_summaries, cb_kwargs={"walk": walk})
+        else:
+            walk.done = True
+
+    # One bill -----------------------------------------------------------------------------------
+
+    def schedule(self, walk: Walk, key: str, stamp: str, entry: dict[str, Any],
+                 list_update: list[Any] | None) -> scrapy.Request | None:
+        """The detail request of a candidate, once per run however many walks and pages name it."""
+        if key in self.fetching:
+            if key not in self.finished:
+                walk.pending.setdefault(key, stamp)
+            return None
+        walk.pending[key] = stamp
+        bill_type, number = str(entry["type"]).lower(), str(entry["number"])
+        fetch = BillFetch(key, int(entry["congress"]), bill_type, number, list_update)
+        self.fetching[key] = fetch
+        self.report["candidates"] = len(self.fetching)
+        return self.api_request(f"/bill/{fetch.congress}/{bill_type}/{number}", callback=self.parse_detail,
+                                cb_kwargs={"fetch": fetch})
+
+    def parse_detail(self, response: Response, fetch: BillFetch) -> Iterator[Any]:
+        data = self.page(response)
+        if data is None:
+            return
+        detail = data.get("bill")
+        if not isinstance(detail, dict):
+            self.failed_requests += 1
+            self.reject(response.url, "unexpected_shape", f"{fetch.key}: no bill in the detail")
+            return
+        fetch.detail, fetch.detail_url = detail, response.url
+        stored = self.known.get(fetch.key)
+        old_counts = stored.meta.get("counts", {}) if stored else {}
+        for part in PARTS:
+            signature = part_signature(detail, part)
+            if stored is not None and old_counts.get(part) == signature:
+                fetch.counts[part] = signature  # unchanged: the stored rows stay
+                continue
+            if not signature.get("count"):
+                fetch.parts[part] = [] if part != "subjects" else {}
+                fetch.counts[part] = signature
+                continue
+            fetch.pending.add(part)
+            fetch.counts[part] = signature
+            yield self.part_request(fetch, f"/bill/{fetch.congress}/{fetch.bill_type}/{fetch.number}/{part}",
+                                    [("limit", str(PAGE_SIZE))], part)
+        if not fetch.pending:
+            yield from self.finish(fetch)
+
+    def part_request(self, fetch: BillFetch, path: str, query: list[tuple[str, str]], part: str,
+                     next_url: str | None = None) -> scrapy.Request:
+        kwargs = {"callback": self.parse_part, "errback": self.part_failed, "cb_kwargs": {"fetch": fetch, "part": part}}
+        if next_url:
+            return self.follow(next_url, [("limit", str(PAGE_SIZE))], **kwargs)
+        return self.api_request(path, query, **kwargs)
+
+    def parse_part(self, response: Response, fetch: BillFetch, part: str) -> Iterator[Any]:
+        data = self.page(response)
+        if data is None:
+            yield from self.part_done(fetch, part, failed=True)
+            return
+        found = data.get(PARTS[part][1])
+        if part == "subjects":
+            merged = fetch.parts.setdefault(part, {})
+            if isinstance(found, dict):
+                merged.setdefault("legislativeSubjects", []).extend(found.get("legislativeSubjects") or [])
+                merged["policyArea"] = found.get("policyArea") or merged.get("policyArea")
+        elif isinstance(found, list):
+            fetch.parts.setdefault(part, []).extend(found)
+        else:
+            self.failed_requests += 1
+            self.reject(response.url, "unexpected_shape", f"{fetch.key}: no {PARTS[part][1]} list")
+            yield from self.part_done(fetch, part, failed=True)
+            return
+        next_url = (data.get("pagination") or {}).get("next")
+        if next_url:
+            yield self.part_request(fetch, "", [], part, next_url=next_url)
+        else:
+            yield from self.part_done(fetch, part)
+
+    def part_failed(self, failure: Failure) -> Iterator[Any]:
+        self.on_error(failure)
+        kwargs = failure.request.cb_kwargs
+        yield from self.part_done(kwargs["fetch"], kwargs["part"], failed=True)
+
+    def part_done(self, fetch: BillFetch, part: str, failed: bool = False) -> Iterator[Any]:
+        if failed:
+            # Keep the old count, so the next run asks again; until then the stored rows stay.
+            fetch.failed.add(part)
+            fetch.parts.pop(part, None)
+            old = self.known.get(fetch.key)
+            previous = (old.meta.get("counts") or {}).get(part) if old else None
+            if previous is None:
+                fetch.counts.pop(part, None)
+            else:
+                fetch.counts[part] = previous
+        fetch.pending.discard(part)
+        if not fetch.pending:
+            yield from self.finish(fetch)
+
+    def finish(self, fetch: BillFetch) -> Iterator[BillItem]:
+        assert fetch.detail is not None
+        if fetch.failed:
+            self.incomplete.add(fetch.key)
+        try:
+            item = bill_to_item(
+                fetch.detail, actions=fetch.parts.get("actions"), cosponsors=fetch.parts.get("cosponsors"),
+                subjects=fetch.parts.get("subjects"), summaries=fetch.parts.get("summaries"),
+                text_versions=fetch.parts.get("text"), titles=fetch.parts.get("titles"),
+                stored=self.known.get(fetch.key), counts=fetch.counts, list_update=fetch.list_update,
+                source_url=fetch.detail_url)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            self.reject(fetch.detail_url, "bad_bill", f"{fetch.key}: {type(exc).__name__}: {exc}")
+            return
+        yield item
+
+    # Watermark ----------------------------------------------------------------------------------
+
+    def stored(self, items: list[Any]) -> None:
+        for item in items:
+            if isinstance(item, BillItem) and item.id not in self.incomplete:
+                self.finished.add(item.id)
+                for walk in self.walks:
+                    walk.pending.pop(item.id, None)
+
+    def partial_watermark(self) -> str | None:
+        """The update stamp before which every candidate is stored: the feeds are read oldest first."""
+        walks = getattr(self, "walks", None)
+        if not walks:
+            return self.previous_watermark
+        points = [p for p in (w.safe_point() for w in walks) if p is not None]
+        if len(walks) < 2 * len(self.congresses):
+            points.append(self.since or min(congress_start(c) for c in self.congresses))  # summaries not begun
+        if not points:
+            return self.next_watermark
+        point = min(points)
+        if self.previous_watermark and _iso(self.previous_watermark) > point:
+            return self.previous_watermark  # the last complete run already covered what lies before it
+        return point
+
+
+def _int_header(response: Response, name: str) -> int | None:
+    value = response.headers.get(name)
+    if value is None:
+        return None
+    try:
+        return int(value.decode("latin-1").strip())
+    except ValueError:
+        return None
