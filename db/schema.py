@@ -203,6 +203,13 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     db["meetings"].enable_fts(["title", "abstract", "agency"], create_triggers=True, tokenize="porter")
 
 
+@migrations()
+def m002_bill_other_titles(db: sqlite_utils.Database) -> None:
+    # Short and popular titles ("NO FAKES Act") often say what the official title does not;
+    # the classifier reads them and re-classification needs them stored.
+    db["bills"].add_column("other_titles", str)
+
+
 def migrate(db: sqlite_utils.Database) -> None:
     """Bring a database of any earlier schema up to date; a no-op on a current one."""
     migrations.apply(db)

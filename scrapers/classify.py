@@ -19,8 +19,10 @@ from scrapers.relevance import Taxonomy
 from scrapers.store import save_topics, utcnow
 
 # table, its topics table, the key column there, and the text columns the classifier reads
+# (the last one as a list: the subjects and other titles of a bill, the agency of a meeting)
 _KINDS = (
-    ("bills", "bill_topics", "bill_id", "summary", "subjects"),
+    ("bills", "bill_topics", "bill_id", "summary", "json_array(json(coalesce(subjects, '[]')), "
+     "json(coalesce(other_titles, '[]')))"),
     ("meetings", "meeting_topics", "meeting_id", "abstract", "agency"),
 )
 BATCH = 2000
@@ -51,10 +53,10 @@ def _subjects(table: str, value: Any) -> list[str]:
     if table == "meetings":
         return [value] if value else []
     try:
-        subjects = json.loads(value or "[]")
+        lists = json.loads(value or "[]")
     except ValueError:
         return []
-    return [s for s in subjects if isinstance(s, str)]
+    return [s for part in lists if isinstance(part, list) for s in part if isinstance(s, str)]
 
 
 def reclassify(database: sqlite_utils.Database, taxonomy: Taxonomy) -> ReclassifyResult:
@@ -115,9 +117,10 @@ def set_override(database: sqlite_utils.Database, item_id: str, relevant: bool |
     with write_transaction(database):
         if relevant is None:
             database.execute("DELETE FROM overrides WHERE item_id = ?", [item_id])
-            row = database[table].get(item_id)
-            text, subjects = ("summary", "subjects") if table == "bills" else ("abstract", "agency")
-            found = taxonomy.classify(row["title"], row[text], _subjects(table, row[subjects]))
+            _, _, _, text, subjects = next(k for k in _KINDS if k[0] == table)
+            title, body, subject_value = database.execute(
+                f"SELECT title, {text}, {subjects} FROM {table} WHERE id = ?", [item_id]).fetchone()
+            found = taxonomy.classify(title, body, _subjects(table, subject_value))
             value = int(found.relevant)
         else:
             value = int(relevant)

@@ -19,10 +19,12 @@ class InvalidItem(ValueError):
     """An item that must not be stored; the message says why, for crawl_errors."""
 
 
+_ID_NOISE = re.compile(r"[\s.\-]+")
+
+
 def bill_id(jurisdiction: str, session: str, identifier: str) -> str:
     """``us-119-hr1234``: lower-cased, spaces, dots and dashes inside parts removed."""
-    parts = (jurisdiction, session, identifier)
-    return "-".join(re.sub(r"[\s.\-]+", "", str(p)).lower() for p in parts)
+    return "-".join(_ID_NOISE.sub("", str(p)).lower() for p in (jurisdiction, session, identifier))
 
 
 @dataclass
@@ -66,6 +68,7 @@ class BillItem:
     classification: str | None = None
     summary: str | None = None
     subjects: list[str] = field(default_factory=list)
+    other_titles: list[str] = field(default_factory=list)
     introduced_date: str | None = None
     url: str | None = None
     source_updated_at: str | None = None
@@ -78,10 +81,16 @@ class BillItem:
     sponsors: list[Sponsor] | None = None
     versions: list[Version] | None = None
     relevance: Any = None
+    _id_key: tuple[str, str, str] | None = field(default=None, repr=False, compare=False)
+    _id: str = field(default="", repr=False, compare=False)
 
     @property
     def id(self) -> str:
-        return bill_id(self.jurisdiction, self.session, self.identifier)
+        # Asked for many times per item on the way to the database; the parts never change after parsing.
+        key = (self.jurisdiction, self.session, self.identifier)
+        if self._id_key != key:
+            self._id_key, self._id = key, bill_id(*key)
+        return self._id
 
     def validate(self) -> None:
         for name in ("jurisdiction", "session", "identifier", "title", "source"):
@@ -90,8 +99,10 @@ class BillItem:
                 raise InvalidItem(f"bill {name} is missing or not text: {value!r}")
         for name in ("introduced_date", "status_date", "latest_action_date"):
             _check_date(f"bill {name}", getattr(self, name))
-        if not isinstance(self.subjects, list) or not all(isinstance(s, str) for s in self.subjects):
-            raise InvalidItem(f"bill subjects must be a list of text: {self.subjects!r}")
+        for name in ("subjects", "other_titles"):
+            value = getattr(self, name)
+            if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
+                raise InvalidItem(f"bill {name} must be a list of text: {value!r}")
         for action in self.actions or []:
             if not isinstance(action.description, str):
                 raise InvalidItem(f"action description is not text: {action.description!r}")

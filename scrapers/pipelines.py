@@ -51,7 +51,7 @@ class ClassifyPipeline(_Stage):
     def process_item(self, item: Any) -> Any:
         taxonomy = self.spider.taxonomy
         if isinstance(item, BillItem):
-            item.relevance = taxonomy.classify(item.title, item.summary, item.subjects)
+            item.relevance = taxonomy.classify(item.title, item.summary, item.subjects + item.other_titles)
         else:
             item.relevance = taxonomy.classify(item.title, item.abstract, [item.agency or ""])
         return item

@@ -50,6 +50,15 @@ _CLASSIFICATION_STATUS = {
 }
 
 
+def chambers_needed(jurisdiction: str, classification: str | None) -> int:
+    """How many chambers must pass a bill before it leaves the legislature.
+
+    Nebraska has one chamber; a simple resolution is the business of one
+    chamber only, so its passage there is the whole of its journey.
+    """
+    return 1 if jurisdiction.lower() == "ne" or classification == "resolution" else 2
+
+
 class ActionLike(Protocol):
     classification: Sequence[str]
     actor: str | None

@@ -70,3 +70,16 @@ def test_ailabor_db_picks_the_file(monkeypatch, tmp_path):
 def test_default_database_is_db_tracker_db(monkeypatch):
     monkeypatch.delenv("AILABOR_DB", raising=False)
     assert db.db_path() == db.DB_DIR / "tracker.db"
+
+
+def test_database_at_the_first_migration_gains_later_columns_keeping_its_rows(db_path):
+    import sqlite_utils
+
+    old = sqlite_utils.Database(db_path)
+    migrations.apply(old, stop_before="m002_bill_other_titles")
+    old["bills"].insert({"id": "us-118-s1", "jurisdiction": "us", "identifier": "S. 1", "source": "t", "title": "T"})
+    assert "other_titles" not in old["bills"].columns_dict
+    old.close()
+    upgraded = db.connect(db_path)
+    assert "other_titles" in upgraded["bills"].columns_dict
+    assert upgraded["bills"].get("us-118-s1")["title"] == "T"

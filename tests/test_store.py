@@ -108,3 +108,11 @@ def test_comment_deadline_is_announced_once_per_period(fresh_db):
     Store(fresh_db).save([_comment_period("2023-10-25")])  # extended: a new period
     assert record_comment_deadlines(fresh_db, today=date(2023, 10, 12)) == 1
     assert _kinds(fresh_db) == ["meeting_new", "comment_deadline", "meeting_changed", "comment_deadline"]
+
+
+def test_simple_resolution_is_done_after_one_chamber(fresh_db):
+    resolution = _bill(identifier="HR 12", classification="resolution",
+                       actions=[Action("2024-02-08", "Introduced", "lower", ["introduction"]),
+                                Action("2024-02-20", "Adopted", "lower", ["passage"])])
+    Store(fresh_db).save([resolution])
+    assert fresh_db["bills"].get(resolution.id)["status"] == "passed_legislature"

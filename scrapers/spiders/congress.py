@@ -348,6 +348,7 @@ def bill_to_item(detail: dict[str, Any], *, actions: list[dict[str, Any]] | None
         chamber=_CHAMBER.get(str(detail.get("originChamber") or "").lower()),
         classification=BILL_TYPES[bill_type][2],
         summary=latest_summary(summaries) if summaries is not None else stored.summary,
+        other_titles=[t["title"] for t in meta["titles"]],
         subjects=parse_subjects(subjects, detail.get("policyArea")) if subjects is not None else stored.subjects,
         introduced_date=str(introduced)[:10] if introduced else None,
         url=congress_url(congress, bill_type, number),
