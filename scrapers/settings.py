@@ -23,7 +23,7 @@ ROBOTSTXT_OBEY = False
 CONCURRENT_REQUESTS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 0.25
-DOWNLOAD_TIMEOUT = 60
+DOWNLOAD_TIMEOUT = float(os.environ.get("AILABOR_DOWNLOAD_TIMEOUT", "60"))
 COOKIES_ENABLED = False
 # Federal Register queries repeat fields[] and agencies[]: well past Scrapy's 2,083-character default.
 URLLENGTH_LIMIT = 16_000
@@ -48,7 +48,7 @@ ITEM_PIPELINES = {
     "scrapers.pipelines.ClassifyPipeline": 200,
     "scrapers.pipelines.StorePipeline": 300,
 }
-STORE_BATCH_SIZE = 200
+STORE_BATCH_SIZE = int(os.environ.get("AILABOR_STORE_BATCH", "200"))
 
 AILABOR_DB = os.environ.get("AILABOR_DB")
 
@@ -56,6 +56,7 @@ FEDERAL_REGISTER_API_URL = os.environ.get("FEDERAL_REGISTER_API_URL", "https://w
 CONGRESS_API_URL = os.environ.get("CONGRESS_API_URL", "https://api.congress.gov/v3")
 OPENSTATES_API_URL = os.environ.get("OPENSTATES_API_URL", "https://v3.openstates.org")
 REGULATIONS_GOV_API_URL = os.environ.get("REGULATIONS_GOV_API_URL", "https://api.regulations.gov/v4")
+AGENCY_PAGES_BASE_URL = os.environ.get("AGENCY_PAGES_BASE_URL")  # replaces scheme and host of every agency page
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
