@@ -45,14 +45,22 @@ def connect(path: str | os.PathLike[str] | None = None, *, migrate: bool = True)
     target = db_path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(str(target), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    conn.execute("PRAGMA journal_mode = WAL")
-    # NORMAL is durable across application crashes in WAL mode; only a power cut can lose the last commit.
-    conn.execute("PRAGMA synchronous = NORMAL")
-    database = sqlite_utils.Database(conn)
-    if migrate:
-        apply_migrations(database)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        # NORMAL is durable across application crashes in WAL mode; only a power cut can lose the last commit.
+        conn.execute("PRAGMA synchronous = NORMAL")
+        database = sqlite_utils.Database(conn)
+        if migrate:
+            apply_migrations(database)
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise UnusableDatabase(f"{target} cannot be used as the tracker's database: {exc}") from exc
     return database
+
+
+class UnusableDatabase(sqlite3.DatabaseError):
+    """The file is not a SQLite database, or not one this tracker can upgrade; the message names it."""
 
 
 @contextmanager

@@ -190,8 +190,82 @@ def override(item_id: str, relevant: str, note: str | None, db_file: str | None)
     click.echo(line)
 
 
+@cli.command()
+@click.argument("bill_id")
+@click.option("--stance", required=True, help="The union's stance: support, oppose, watch or neutral.")
+@click.option("--priority", default=None,
+              help="high, medium or low (default: keep the recorded one, or medium).")
+@click.option("--note", default=None, help="A note for the director's digest; --note '' clears it.")
+@_db_option
+def position(bill_id: str, stance: str, priority: str | None, note: str | None, db_file: str | None) -> None:
+    """Record the union's position on BILL_ID (such as ca-20252026-ab1018); the bill is then watched."""
+    from scrapers.positions import PositionRefused, set_position
+
+    try:
+        recorded = set_position(db.connect(db_file), bill_id, stance, priority, note)
+    except PositionRefused as exc:
+        raise Failure(str(exc)) from exc
+    click.echo(recorded.line())
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--dry-run", is_flag=True, help="Print the digest; send nothing, record nothing.")
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Also write the message to this .eml file (a mail program opens it).")
+@_db_option
+def digest(name: str, dry_run: bool, out: str | None, db_file: str | None) -> None:
+    """Email the digest NAME of digests.yml: what changed since it was last sent, and what is coming up.
+
+    Exits 0 when sent or when there was nothing to send; non-zero, with one
+    line saying why, when the mail server did not take it (the next run
+    sends it then).
+    """
+    from scrapers.digest import DigestFailed, run_digest
+
+    try:
+        outcome = run_digest(name, db_file, dry_run=dry_run, out=out)
+    except (ConfigError, DigestFailed) as exc:
+        raise Failure(str(exc)) from exc
+    if outcome.preview:
+        click.echo(outcome.preview)
+    click.echo(outcome.line)
+
+
+@cli.command()
+@_db_option
+@click.option("--schedule", "schedule_file", type=click.Path(dir_okay=False), default=None,
+              help="The schedule (default: $AILABOR_SCHEDULE or schedule.yml in the repository).")
+@click.option("--list", "list_only", is_flag=True, help="Print each job and its next run times, then exit.")
+@click.option("--once", is_flag=True, help="Run every job now, one after the other; exit 1 if one failed (for cron).")
+def schedule(db_file: str | None, schedule_file: str | None, list_only: bool, once: bool) -> None:
+    """Crawl every source on its schedule (schedule.yml) until stopped, publishing after each crawl.
+
+    The same as `python scheduler.py`. Each crawl runs as its own process and
+    is killed at its timeout; SIGTERM or Ctrl-C stops the running crawls and
+    records them as failed.
+    """
+    from scrapers.scheduling import SchedulerBusy, run_schedule
+
+    try:
+        code = run_schedule(schedule_file, db_file, list_only=list_only, once=once, echo=click.echo)
+    except (ConfigError, SchedulerBusy) as exc:
+        raise Failure(str(exc)) from exc
+    sys.exit(code)
+
+
 def main() -> None:
-    cli(prog_name="ailabor")
+    """Run the command; a mistake in a file or an argument ends in one line that says what to fix."""
+    from scrapers.relevance import TaxonomyError
+
+    try:
+        cli(prog_name="ailabor", standalone_mode=True)
+    except (TaxonomyError, ConfigError) as exc:
+        click.echo(f"ailabor: {exc}", err=True)
+        sys.exit(2)
+    except db.UnusableDatabase as exc:
+        click.echo(f"ailabor: {exc}", err=True)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

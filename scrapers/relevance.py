@@ -25,6 +25,7 @@ Matching rules (the contract ``topics.yml`` documents for its editor):
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -469,8 +470,8 @@ class _Validator:
 
 
 def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
-    """Read and compile topics.yml (the repository's own unless a path is given)."""
-    p = Path(path) if path is not None else DEFAULT_PATH
+    """Read and compile topics.yml: the path given, else ``$AILABOR_TOPICS``, else the repository's own."""
+    p = Path(path or os.environ.get("AILABOR_TOPICS") or DEFAULT_PATH)
     try:
         data = yaml.safe_load(p.read_text(encoding="utf-8"))
     except OSError as e:
