@@ -53,10 +53,11 @@ _CLASSIFICATION_STATUS = {
 def chambers_needed(jurisdiction: str, classification: str | None) -> int:
     """How many chambers must pass a bill before it leaves the legislature.
 
-    Nebraska has one chamber; a simple resolution is the business of one
-    chamber only, so its passage there is the whole of its journey.
+    Nebraska's legislature and the DC Council have one chamber; a simple
+    resolution is the business of one chamber only, so its passage there is
+    the whole of its journey.
     """
-    return 1 if jurisdiction.lower() == "ne" or classification == "resolution" else 2
+    return 1 if jurisdiction.lower() in ("ne", "dc") or classification == "resolution" else 2
 
 
 class ActionLike(Protocol):

@@ -1,0 +1,524 @@
+"""State bills from Open States API v3: all 50 states, DC and Puerto Rico within a free key's quota.
+
+A free key allows 10 requests a minute and 250 a day, so one request must do
+the work of many:
+
+* One nationwide search. ``GET /bills`` needs either ``q`` or a
+  ``jurisdiction``, not both (SOURCES.md §3, ``api/bills.py``), so ``q`` (the
+  AI phrases of topics.yml, quoted and joined with OR) without a jurisdiction
+  covers every state, DC and Puerto Rico in one query. Listing jurisdictions
+  in sources.yml narrows it to one query each.
+* Nothing fetched twice. ``updated_since`` is the watermark minus an overlap
+  and ``sort=updated_asc``; ``include=`` asks for sponsorships, abstracts,
+  actions, versions, sources and other titles, so no detail request is ever
+  needed. A bill whose ``updated_at`` is what is already stored is dropped
+  before the pipeline. A run with nothing new costs one request (the bills
+  inside the overlap fit on one page unless more than 20 changed in it).
+* Paced, not punished. Requests are spaced to ``requests_per_minute`` (the
+  API counts per calendar minute and sends no Retry-After). A per-minute 429
+  is waited out until the next minute; a daily 429 ends the run as partial
+  with the watermark at the last bill stored, and because results come in
+  ``updated_at`` order the next run resumes exactly there.
+
+``updated_since`` is sent as ``YYYY-MM-DD HH:MM:SS`` (UTC, a space, no zone):
+the API compares it as text with ``updated_at`` cast to text
+(``api/bills.py``: ``cast(Bill.updated_at, String) >= updated_since``), which
+PostgreSQL writes with a space (``2025-10-14 07:18:22.91+00``); a ``T`` would
+sort after every time of that day and skip it.
+
+Coverage gap upstream: ``q`` is PostgreSQL ``websearch_to_tsquery`` over the
+search vector Open States builds when it extracts a bill's text, and SOURCES.md
+§3 says it covers only bills whose text was extracted (``api/bills.py`` joins
+``SearchableBill``; Hawaii's index stopped in 2023, openstates/issues #1371).
+So ``q`` cannot be relied on to match a title or abstract by itself: a bill
+without extracted text is invisible to it, title included. For jurisdictions
+with that gap, ``title_scan`` in sources.yml reads every bill they update (no
+``q``) and keeps those whose title, other titles or abstract mention AI
+(topics.yml, ``Taxonomy.mentions_ai``). ``ailabor status`` lists jurisdictions
+that have sent no bill lately, so a silent gap shows.
+
+Sessions: ``updated_since`` already brings every bill that changed, whatever
+its session, including late governor actions on a session that has ended
+(openstates/issues #263). The ``sessions`` setting decides which sessions a
+bill not yet tracked may come from (``current``, ``current_and_previous`` or
+``all``); bills already tracked are always updated. Telling sessions apart
+costs one ``/jurisdictions`` request, made only in a run that meets a new bill.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import re
+import time
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import scrapy
+from scrapy.http import Response
+from scrapy.settings import BaseSettings
+
+from scrapers.items import Action, BillItem, Sponsor, Version
+from scrapers.sources import ConfigError, source_config
+from scrapers.spiders.base import TrackerSpider
+
+logger = logging.getLogger(__name__)
+
+INCLUDES = ("sponsorships", "abstracts", "actions", "versions", "sources", "other_titles")
+# The 50 states, DC and Puerto Rico: what a nationwide query covers.
+JURISDICTIONS = (
+    "al", "ak", "az", "ar", "ca", "co", "ct", "de", "fl", "ga", "hi", "id", "il", "in", "ia", "ks", "ky", "la",
+    "me", "md", "ma", "mi", "mn", "ms", "mo", "mt", "ne", "nv", "nh", "nj", "nm", "ny", "nc", "nd", "oh", "ok",
+    "or", "pa", "ri", "sc", "sd", "tn", "tx", "ut", "vt", "va", "wa", "wv", "wi", "wy", "dc", "pr",
+)
+SESSION_CHOICES = {"current": 1, "current_and_previous": 2, "all": None}
+# How many per-minute 429s in a row are waited out before the run gives up as partial.
+MINUTE_RETRIES = 3
+# Pacing runs this much slower than the limit: the server counts per calendar minute on its
+# own clock, and a request it blocks still counts against the day.
+PACING_MARGIN = 1.05
+
+_JURISDICTION_CODE = re.compile(r"/(?:state|district|territory):([a-z]{2})(?:/|$)")
+_CHAMBERS = ("lower", "upper")
+
+
+class OpenStatesError(ValueError):
+    """A bill object that cannot become a BillItem; the message says why."""
+
+
+def read_config(config: dict[str, Any]) -> dict[str, Any]:
+    """sources.yml's ``openstates`` section with defaults, checked so a typo fails before any request."""
+    out = {
+        "jurisdictions": [str(j).lower() for j in config.get("jurisdictions") or []],
+        "title_scan": [str(j).lower() for j in config.get("title_scan") or []],
+        "sessions": str(config.get("sessions", "current_and_previous")),
+        "requests_per_minute": float(config.get("requests_per_minute", 10)),
+        "daily_quota": int(config.get("daily_quota", 250)),
+        "per_page": int(config.get("per_page", 20)),
+        "overlap_hours": float(config.get("overlap_hours", 2)),
+        "backfill_start": str(config.get("backfill_start", "2024-01-01")),
+    }
+    if out["sessions"] not in SESSION_CHOICES:
+        raise ConfigError(f"sources.yml: openstates sessions must be one of {', '.join(SESSION_CHOICES)}, "
+                          f"not {out['sessions']!r}")
+    unknown = [j for j in out["jurisdictions"] + out["title_scan"] if j not in JURISDICTIONS]
+    if unknown:
+        raise ConfigError(f"sources.yml: openstates jurisdictions must be postal codes such as ca or dc: "
+                          f"{', '.join(unknown)}")
+    if not 1 <= out["per_page"] <= 20:
+        raise ConfigError("sources.yml: openstates per_page must be between 1 and 20 (the API's maximum)")
+    if out["requests_per_minute"] <= 0:
+        raise ConfigError("sources.yml: openstates requests_per_minute must be above 0")
+    return out
+
+
+def minute_seconds() -> float:
+    """How long the upstream's rate-limit minute lasts: 60, shortened only by tests (OPENSTATES_MINUTE_SECONDS)."""
+    return float(os.environ.get("OPENSTATES_MINUTE_SECONDS") or 60)
+
+
+def request_interval(requests_per_minute: float, minute: float = 60.0) -> float:
+    """Seconds between two requests so that a minute never holds more than the limit."""
+    return minute / requests_per_minute * PACING_MARGIN
+
+
+def rate_limit_kind(detail: str) -> str:
+    """Which limit a 429 names: ``minute``, ``day`` or ``other`` ("exceeded limit of 10/min: 11")."""
+    if re.search(r"/\s*min", detail):
+        return "minute"
+    if re.search(r"/\s*day", detail):
+        return "day"
+    return "other"
+
+
+def since_param(moment: datetime) -> str:
+    """``updated_since`` as the API compares it: UTC, a space, no zone (see the module docstring)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def jurisdiction_code(ocd_id: str) -> str:
+    """``ca`` from ``ocd-jurisdiction/country:us/state:ca/government`` (also ``district:dc``, ``territory:pr``)."""
+    match = _JURISDICTION_CODE.search(ocd_id or "")
+    if not match:
+        raise OpenStatesError(f"jurisdiction id {ocd_id!r} names no state, district or territory")
+    return match.group(1)
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _date(value: Any) -> str | None:
+    """The date part of an Open States date ("" when there is none); anything else is left for validation."""
+    text = _text(value)
+    if text and re.match(r"^\d{4}-\d{2}-\d{2}", text):
+        return text[:10]
+    return text
+
+
+def _actions(raw: list[dict[str, Any]]) -> list[Action]:
+    ordered = sorted(raw, key=lambda a: (a.get("order") if isinstance(a.get("order"), int) else 0))
+    out = []
+    for action in ordered:
+        organization = action.get("organization") or {}
+        # Passage is counted per chamber, so the actor is the chamber; the governor and a
+        # unicameral legislature keep their own classification.
+        actor = organization.get("classification") or None
+        out.append(Action(date=_date(action.get("date")) or "", description=action["description"], actor=actor,
+                          classification=[str(c) for c in action.get("classification") or []]))
+    return out
+
+
+def _sponsors(raw: list[dict[str, Any]]) -> list[Sponsor]:
+    out: dict[tuple[str, str], Sponsor] = {}
+    for sponsorship in raw:
+        name = _text(sponsorship.get("name"))
+        if not name:
+            continue
+        role = "primary" if sponsorship.get("primary") else "cosponsor"
+        person = sponsorship.get("person") or {}
+        district = (person.get("current_role") or {}).get("district")
+        out.setdefault((name, role), Sponsor(
+            name=name, role=role, party=_text(person.get("party")),
+            district=str(district) if district not in (None, "") else None, person_id=_text(person.get("id"))))
+    return list(out.values())
+
+
+def _versions(raw: list[dict[str, Any]]) -> list[Version]:
+    return [Version(url=link["url"], note=_text(version.get("note")), date=_date(version.get("date")),
+                    media_type=_text(link.get("media_type")))
+            for version in raw for link in version.get("links") or []]
+
+
+def bill_to_item(bill: dict[str, Any], source_url: str | None = None) -> BillItem:
+    """Map one Open States bill (with whatever ``include=`` brought) onto the shared bill model.
+
+    A child list the response did not include stays ``None`` so the store keeps what it has.
+    """
+    code = jurisdiction_code(bill["jurisdiction"]["id"])
+    abstracts = [a.get("abstract") for a in bill.get("abstracts") or []]
+    sources = [s.get("url") for s in bill.get("sources") or [] if isinstance(s, dict)]
+    own_page = next((u for u in sources if isinstance(u, str) and u.startswith(("http://", "https://"))), None)
+    classification = bill.get("classification") or []
+    return BillItem(
+        jurisdiction=code,
+        session=bill["session"],
+        identifier=bill["identifier"],
+        title=bill["title"],
+        source="openstates",
+        source_id=bill.get("id"),
+        source_url=source_url,
+        chamber=(bill.get("from_organization") or {}).get("classification"),
+        classification=classification[0] if classification else None,
+        summary=next((_text(a) for a in abstracts if _text(a)), None),
+        subjects=[s for s in bill.get("subject") or [] if isinstance(s, str)],
+        introduced_date=_date(bill.get("first_action_date")),
+        url=own_page or bill.get("openstates_url"),
+        source_updated_at=bill.get("updated_at"),
+        source_meta={
+            "openstates_id": bill.get("id"),
+            "openstates_url": bill.get("openstates_url"),
+            "other_titles": [t.get("title") for t in bill.get("other_titles") or [] if t.get("title")],
+            "latest_passage_date": bill.get("latest_passage_date") or None,
+        },
+        actions=None if "actions" not in bill else _actions(bill["actions"]),
+        sponsors=None if "sponsorships" not in bill else _sponsors(bill["sponsorships"]),
+        versions=None if "versions" not in bill else _versions(bill["versions"]),
+    )
+
+
+def searchable_text(bill: dict[str, Any]) -> str:
+    """Title, other titles and abstracts: what a title scan matches the AI phrases against."""
+    parts = [bill.get("title")] + [t.get("title") for t in bill.get("other_titles") or []]
+    parts += [a.get("abstract") for a in bill.get("abstracts") or []]
+    return " ; ".join(p for p in parts if isinstance(p, str))
+
+
+def kept_sessions(payload: dict[str, Any], keep: int) -> dict[str, set[str]]:
+    """For each jurisdiction, its ``keep`` latest regular sessions and the special sessions among or after them.
+
+    Sessions are ranked by start date (list order when undated, which Open
+    States keeps chronological). A jurisdiction whose sessions are not listed
+    is absent, and its bills are kept.
+    """
+    out: dict[str, set[str]] = {}
+    for jurisdiction in payload.get("results") or []:
+        try:
+            code = jurisdiction_code(jurisdiction["id"])
+        except (KeyError, TypeError, OpenStatesError):
+            continue
+        sessions = [s for s in jurisdiction.get("legislative_sessions") or [] if s.get("identifier")]
+        if not sessions:
+            continue
+        ranked = sorted(enumerate(sessions), key=lambda p: (p[1].get("start_date") or "", p[0]), reverse=True)
+        kept: set[str] = set()
+        regular = 0
+        for _, session in ranked:
+            if regular == keep:
+                break
+            kept.add(session["identifier"])
+            if session.get("classification") != "special":
+                regular += 1
+        out[code] = kept
+    return out
+
+
+@dataclass
+class Query:
+    """One search (nationwide, one jurisdiction, or a title scan) and how far it got."""
+
+    params: list[tuple[str, str]]
+    title_scan: bool = False
+    done: bool = False
+    max_seen: datetime | None = None
+    stored_upto: datetime | None = None
+    seen: set[str] = field(default_factory=set)
+
+
+def build_queries(config: dict[str, Any], q: str) -> list[Query]:
+    queries = [Query([("jurisdiction", j), ("q", q)]) for j in config["jurisdictions"]] or [Query([("q", q)])]
+    queries += [Query([("jurisdiction", j)], title_scan=True) for j in config["title_scan"]]
+    return queries
+
+
+class OpenStatesSpider(TrackerSpider):
+    name = "openstates"
+    base_url_setting = "OPENSTATES_API_URL"
+    api_key_env = "OPENSTATES_API_KEY"
+    key_help = "https://openstates.org/account/profile/"
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        super().update_settings(settings)
+        config = read_config(source_config(cls.name))
+        settings.set("DOWNLOAD_DELAY", request_interval(config["requests_per_minute"], minute_seconds()),
+                     priority="spider")
+        settings.set("DOWNLOAD_DELAY_JITTER", 0, priority="spider")
+        settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", 1, priority="spider")
+        # A 429 from Open States is answered here, not by blind retries: a daily one ends the run
+        # and a per-minute one waits for the next minute.
+        codes = [int(c) for c in settings.getlist("RETRY_HTTP_CODES") if int(c) != 429]
+        settings.set("RETRY_HTTP_CODES", codes, priority="spider")
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        self.config = read_config(source_config(self.name))
+        self.keep = SESSION_CHOICES[self.config["sessions"]]
+        self.sessions: dict[str, set[str]] | None = None
+        self.start_mark = parse_time(self.previous_watermark)
+        if self.start_mark:
+            since = self.start_mark - timedelta(hours=self.config["overlap_hours"])
+        else:
+            since = datetime.fromisoformat(self.config["backfill_start"]).replace(tzinfo=UTC)
+        self.since = since_param(since)
+        self.queries = build_queries(self.config, self.taxonomy.openstates_query())
+        self.query_of: dict[str, Query] = {}
+        self.bills_seen = 0
+        self.older_sessions = 0
+        self.order_shifted = False
+        self.daily_quota_spent = False
+        self.update_report()
+        yield self.page_request(0, 1)
+
+    # Requests -----------------------------------------------------------------------------------
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"X-API-KEY": self.api_key or "", "Accept": "application/json"}
+
+    def page_request(self, index: int, page: int, minute_waits: int = 0) -> scrapy.Request:
+        params = list(self.queries[index].params) + [
+            ("updated_since", self.since), ("sort", "updated_asc"), ("per_page", str(self.config["per_page"])),
+        ] + [("include", name) for name in INCLUDES] + [("page", str(page))]
+        return scrapy.Request(
+            f"{self.base_url}/bills?{urlencode(params)}", headers=self.headers, callback=self.parse,
+            errback=self.on_error, dont_filter=True, meta={"handle_httpstatus_list": [404, 429]},
+            cb_kwargs={"index": index, "page": page, "minute_waits": minute_waits})
+
+    def next_query(self, index: int) -> Iterable[scrapy.Request]:
+        self.queries[index].done = True
+        if index + 1 < len(self.queries):
+            yield self.page_request(index + 1, 1)
+
+    # Parsing ------------------------------------------------------------------------------------
+
+    async def parse(self, response: Response, index: int, page: int, minute_waits: int = 0) -> AsyncIterator[Any]:
+        if response.status == 429:
+            async for request in self.rate_limited(response, index, page, minute_waits):
+                yield request
+            return
+        if response.status == 404:
+            # "invalid page, must be in [1, N]": the matches shrank while we paged; nothing is left.
+            for request in self.next_query(index):
+                yield request
+            return
+        data = self.load_json(response)
+        if data is None:
+            return
+        results = data.get("results") if isinstance(data, dict) else None
+        if not isinstance(results, list):
+            self.failed_requests += 1
+            self.reject(response.url, "unexpected_shape", "expected {results: [...], pagination: {...}}")
+            return
+        query = self.queries[index]
+        candidates = []
+        for bill in results:
+            item = self.read_bill(response, query, bill)
+            if item is not None:
+                candidates.append(item)
+        for item in await self.worth_storing(response, candidates):
+            self.query_of[item.id] = query
+            yield item
+        self.update_report()
+        if self.partial_reason:  # the quota ran out during the sessions lookup
+            return
+        max_page = (data.get("pagination") or {}).get("max_page")
+        if isinstance(max_page, int) and page < max_page:
+            yield self.page_request(index, page + 1)
+        else:
+            for request in self.next_query(index):
+                yield request
+
+    def read_bill(self, response: Response, query: Query, bill: Any) -> BillItem | None:
+        self.bills_seen += 1
+        try:
+            item = bill_to_item(bill, response.url)
+            updated = parse_time(item.source_updated_at)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            name = bill.get("id") if isinstance(bill, dict) else None
+            self.reject(response.url, "bad_bill", f"bill {name or '?'}: {type(exc).__name__}: {exc}")
+            return None
+        if item.id in query.seen:
+            # Page numbers over a list in updated_at order: a bill updated while we paged moved to the
+            # end and pushed another back onto a page already read. Re-read this window next run.
+            logger.warning("%s came back on a later page: upstream order shifted during the run", item.id)
+            self.order_shifted = True
+        query.seen.add(item.id)
+        if updated and (query.max_seen is None or updated > query.max_seen):
+            query.max_seen = updated
+        if query.title_scan and not self.taxonomy.mentions_ai(searchable_text(bill)):
+            return None
+        return item
+
+    async def worth_storing(self, response: Response, items: list[BillItem]) -> list[BillItem]:
+        """The items that change something: unchanged bills are dropped, new ones of older sessions too."""
+        if not items:
+            return []
+        ids = [i.id for i in items]
+        stored = dict(self.run.db.execute(
+            f"SELECT id, source_updated_at FROM bills WHERE id IN ({','.join('?' for _ in ids)})", ids).fetchall())
+        fresh = [i for i in items if i.id not in stored or stored[i.id] != i.source_updated_at]
+        if self.keep is None or all(i.id in stored for i in fresh):
+            return fresh
+        if self.sessions is None:
+            self.sessions = await self.load_sessions()
+        kept = []
+        for item in fresh:
+            allowed = self.sessions.get(item.jurisdiction)
+            if item.id in stored or allowed is None or item.session in allowed:
+                kept.append(item)
+            else:
+                self.older_sessions += 1
+        return kept
+
+    async def load_sessions(self) -> dict[str, set[str]]:
+        """Every jurisdiction's sessions in one request; on any failure, no bill is dropped for its session."""
+        params = [("classification", "state"), ("include", "legislative_sessions"), ("per_page", "52")]
+        url = f"{self.base_url}/jurisdictions?{urlencode(params)}"
+        request = scrapy.Request(url, headers=self.headers, dont_filter=True)
+        try:
+            response = await self.crawler.engine.download_async(request)
+            if response.status != 200:
+                detail = _detail(response)
+                if response.status == 429 and rate_limit_kind(detail) == "day":
+                    self.quota_spent_now(url, detail)
+                raise OpenStatesError(f"HTTP {response.status}: {detail}")
+            return kept_sessions(json.loads(response.text), self.keep or 0)
+        except Exception as exc:  # a failed lookup costs precision, never bills
+            self.reject(url, "sessions_unavailable", f"{exc}; bills of every session kept")
+            return {}
+
+    # Quota --------------------------------------------------------------------------------------
+
+    async def rate_limited(self, response: Response, index: int, page: int, minute_waits: int) -> AsyncIterator[Any]:
+        detail = _detail(response)
+        if rate_limit_kind(detail) == "minute" and minute_waits < MINUTE_RETRIES:
+            minute = minute_seconds()
+            wait = minute - time.time() % minute + minute / 60
+            logger.info("Open States: %s; waiting %.1fs for the next minute", detail, wait)
+            await asyncio.sleep(wait)
+            yield self.page_request(index, page, minute_waits + 1)
+            return
+        self.quota_spent_now(response.url, detail)
+
+    def quota_spent_now(self, url: str, detail: str) -> None:
+        self.daily_quota_spent = True
+        self.reject(url, "quota_spent", f"HTTP 429: {detail}")
+        self.update_report()
+        self.stop_partial(f"Open States quota spent ({detail}); the next run resumes at the last bill stored")
+
+    def quota_left(self) -> int:
+        """The day's requests left on the key, counted from this key's runs today (the API does not say)."""
+        if self.daily_quota_spent:
+            return 0
+        today = datetime.now(UTC).date().isoformat()
+        earlier = self.run.db.execute(
+            "SELECT coalesce(sum(requests), 0) FROM crawl_runs WHERE source IN ('openstates', 'openstates_events')"
+            " AND started_at >= ? AND id != ?", [today, self.run.id]).fetchone()[0]
+        used = int(self.crawler.stats.get_value("downloader/request_count", 0)) if self.crawler.stats else 0
+        return max(0, self.config["daily_quota"] - earlier - used)
+
+    def update_report(self) -> None:
+        self.report = {"bills": self.bills_seen}
+        if self.older_sessions:
+            self.report["skipped_older_sessions"] = self.older_sessions
+        self.report["quota_left"] = self.quota_left()
+
+    # Watermark ----------------------------------------------------------------------------------
+
+    def stored(self, items: list[Any]) -> None:
+        for item in items:
+            query = self.query_of.get(getattr(item, "id", ""))
+            updated = parse_time(getattr(item, "source_updated_at", None))
+            if query is not None and updated and (query.stored_upto is None or updated > query.stored_upto):
+                query.stored_upto = updated
+
+    def final_watermark(self) -> str | None:
+        if self.order_shifted:
+            return self.previous_watermark
+        marks = [q.max_seen for q in self.queries if q.max_seen] + ([self.start_mark] if self.start_mark else [])
+        return max(marks).isoformat() if marks else None
+
+    def partial_watermark(self) -> str | None:
+        """The last bill stored by the unfinished searches; never before where this run started."""
+        if self.order_shifted or not hasattr(self, "queries"):
+            return self.previous_watermark
+        reached = [q.stored_upto or self.start_mark for q in self.queries if not q.done]
+        if not reached:
+            return self.final_watermark()
+        if None in reached:
+            return self.previous_watermark
+        mark = min(m for m in reached if m is not None)
+        if self.start_mark and self.start_mark > mark:
+            mark = self.start_mark
+        return mark.isoformat()
+
+
+def _detail(response: Response) -> str:
+    """The ``detail`` of an Open States error answer, or the start of its body."""
+    try:
+        detail = json.loads(response.text).get("detail")
+    except (ValueError, AttributeError):
+        detail = None
+    return str(detail) if detail else response.body[:200].decode("utf-8", "replace")

@@ -1,0 +1,393 @@
+"""The openstates spider end to end against recorded Open States v3 answers, its mapping, and its quota rules."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+import db
+from scrapers.health import openstates_silent_jurisdictions, status_report
+from scrapers.relevance import load_taxonomy
+from scrapers.replay import Route
+from scrapers.sources import ConfigError
+from scrapers.spiders.openstates import (
+    INCLUDES,
+    JURISDICTIONS,
+    bill_to_item,
+    build_queries,
+    jurisdiction_code,
+    kept_sessions,
+    rate_limit_kind,
+    read_config,
+    request_interval,
+    searchable_text,
+    since_param,
+)
+from scrapers.store import Store
+from scrapers.vocab import derive_status
+from tests.conftest import FIXTURES, crawl, shared_samples
+
+HERE = FIXTURES / "openstates"
+# A key for the replay server, and a 0.6 s "minute" so pacing and per-minute waits are quick.
+ENV = {"OPENSTATES_API_KEY": "test-key-not-secret", "OPENSTATES_MINUTE_SECONDS": "0.6"}
+PAGE1 = json.loads((HERE / "bills_page1.json").read_text())
+PAGE2 = json.loads((HERE / "bills_page2.json").read_text())
+ALL_BILLS = PAGE1["results"] + PAGE2["results"]
+SESSIONS = Route("/jurisdictions", file="openstates/jurisdictions.json", query={"include": "legislative_sessions"})
+BILLS_PAGE1 = Route("/bills", file="openstates/bills_page1.json", query={"page": "1"})
+BILLS_PAGE2 = Route("/bills", file="openstates/bills_page2.json", query={"page": "2"})
+# IL HB 53 (102nd General Assembly) is two sessions old: never stored under current_and_previous.
+STORED = len(ALL_BILLS) - 1
+
+
+def _bill(identifier: str, session: str | None = None) -> dict:
+    return next(b for b in ALL_BILLS if b["identifier"] == identifier and session in (None, b["session"]))
+
+
+def _page(bills: list[dict], page: int = 1, total: int | None = None) -> str:
+    """A /bills answer in the API's envelope (api/pagination.py)."""
+    total = len(bills) if total is None else total
+    return json.dumps({"results": bills, "pagination": {
+        "per_page": 20, "page": page, "max_page": max(1, -(-total // 20)), "total_items": total}})
+
+
+def _db(db_path: Path):
+    return db.connect(db_path)
+
+
+def _bills(db_path: Path) -> dict[str, dict]:
+    return {row["id"]: row for row in _db(db_path).query("SELECT * FROM bills")}
+
+
+def _run(db_path: Path) -> dict:
+    return next(_db(db_path).query("SELECT * FROM crawl_runs ORDER BY id DESC LIMIT 1"))
+
+
+def _header(hit, name: str) -> str | None:
+    return next((v for k, v in hit.headers.items() if k.lower() == name.lower()), None)
+
+
+# End to end ---------------------------------------------------------------------------------------
+
+def test_first_crawl_stores_bills_of_every_page_from_many_jurisdictions(replay, db_path):
+    server = replay(HERE / "cassette.yml")
+    result = crawl("openstates", server, db_path, env=ENV)
+    assert result.returncode == 0, result.stderr
+    bills = _bills(db_path)
+    assert len(bills) == STORED
+    assert {b["jurisdiction"] for b in bills.values()} >= {"ca", "tn", "ny", "il", "co", "nj", "wa", "dc", "va", "ct"}
+    assert {"ca-20232024-ab2602", "ca-20232024-ab1836", "tn-113-hb2091", "ny-20232024-s7676", "il-103rd-hb3773",
+            "co-2024a-sb24205", "ca-20252026-sb7", "nj-221-s1588", "wa-20252026-hb1622", "dc-25-b250114"} <= set(bills)
+    assert ("openstates: ok: 3 requests, 22 items, 22 new, 0 updated, 0 errors, bills 23, "
+            "skipped older sessions 1, quota left 247") in result.stdout
+
+
+def test_one_nationwide_search_asks_for_every_include_with_the_key_in_a_header(replay, db_path):
+    server = replay(HERE / "cassette.yml")
+    crawl("openstates", server, db_path, env=ENV)
+    searches = server.requests_to("/bills")
+    query = searches[0].query
+    assert "jurisdiction" not in query
+    assert query["q"] == [load_taxonomy().openstates_query()]
+    assert query["include"] == list(INCLUDES)
+    assert (query["sort"], query["per_page"], query["updated_since"]) == (["updated_asc"], ["20"],
+                                                                         ["2024-01-01 00:00:00"])
+    assert [h.query["page"] for h in searches] == [["1"], ["2"]]
+    for hit in server.hits:
+        assert _header(hit, "X-API-KEY") == ENV["OPENSTATES_API_KEY"]
+        assert ENV["OPENSTATES_API_KEY"] not in json.dumps(hit.query) + hit.path
+
+
+def test_bills_map_ids_chambers_pages_and_children(replay, db_path):
+    crawl("openstates", replay(HERE / "cassette.yml"), db_path, env=ENV)
+    database = _db(db_path)
+    ab2602 = _bills(db_path)["ca-20232024-ab2602"]
+    assert (ab2602["jurisdiction"], ab2602["session"], ab2602["identifier"], ab2602["chamber"]) == (
+        "ca", "20232024", "AB 2602", "lower")
+    assert ab2602["summary"].startswith("This bill would provide that a provision in an agreement")
+    assert json.loads(ab2602["subjects"]) == ["Entertainment", "Labor"]
+    assert ab2602["url"] == "https://leginfo.legislature.ca.gov/faces/billNavClient.xhtml?bill_id=202320240AB2602"
+    assert ab2602["introduced_date"] == "2024-02-14"
+    assert json.loads(ab2602["source_meta"])["openstates_url"] == "https://openstates.org/ca/bills/20232024/AB2602/"
+    sponsors = {(s["name"], s["role"], s["party"], s["district"]) for s in
+                database.query("SELECT * FROM sponsors WHERE bill_id = 'ca-20232024-ab2602'")}
+    assert sponsors == {("Ash Kalra", "primary", "Democratic", "25"),
+                        ("Rebecca Bauer-Kahan", "cosponsor", "Democratic", "16")}
+    actions = list(database.query("SELECT * FROM actions WHERE bill_id = 'ca-20232024-ab2602' ORDER BY seq"))
+    assert [a["actor"] for a in actions] == ["lower", "lower", "lower", "upper", "upper", "lower", "lower",
+                                             "executive", "executive"]
+    assert json.loads(actions[-1]["classification"]) == ["became-law"]
+    versions = list(database.query("SELECT * FROM versions WHERE bill_id = 'ca-20232024-ab2602' ORDER BY date"))
+    assert [(v["note"], v["date"], v["media_type"]) for v in versions] == [
+        ("Introduced", "2024-02-14", "application/pdf"), ("Enrolled", "2024-09-03", "application/pdf"),
+        ("Chaptered", "2024-09-17", "application/pdf")]
+    # Each link of a version is a version row: IL's public act comes as PDF and HTML.
+    il_links = database.execute("SELECT media_type FROM versions WHERE bill_id = 'il-103rd-hb3773'").fetchall()
+    assert sorted(m for (m,) in il_links) == ["application/pdf", "text/html", "text/html"]
+    dc = _bills(db_path)["dc-25-b250114"]
+    assert (dc["chamber"], dc["url"]) == ("legislature", "https://openstates.org/dc/bills/25/B25-0114/")
+
+
+def test_stored_status_follows_actions_per_chamber(replay, db_path):
+    crawl("openstates", replay(HERE / "cassette.yml"), db_path, env=ENV)
+    status = {bill_id: row["status"] for bill_id, row in _bills(db_path).items()}
+    assert {status[b] for b in ("ca-20232024-ab2602", "ca-20232024-ab1836", "tn-113-hb2091", "ny-20232024-s7676",
+                                "il-103rd-hb3773", "co-2024a-sb24205")} == {"enacted"}
+    assert (status["ca-20252026-sb7"], status["va-2025-hb2094"], status["ca-20232024-sb1047"]) == ("vetoed",) * 3
+    assert (status["wa-20252026-hb1622"], status["ct-2025-sb2"]) == ("passed_chamber", "passed_chamber")
+    assert (status["nj-221-s1588"], status["ca-20232024-ab2930"]) == ("in_committee", "failed")
+
+
+def test_ai_bills_not_about_work_are_stored_as_not_relevant(replay, db_path):
+    crawl("openstates", replay(HERE / "cassette.yml"), db_path, env=ENV)
+    bills = _bills(db_path)
+    for rejected in ("mn-20232024-hf1370", "fl-2024-hb919", "ut-2024-sb149", "tx-89-hb149"):
+        assert bills[rejected]["relevant"] == 0, rejected
+    assert bills["ca-20232024-ab2602"]["relevant"] == 1
+    topics = _db(db_path).execute("SELECT topic FROM bill_topics WHERE bill_id = 'ca-20232024-ab2602'").fetchall()
+    assert ("digital-replicas",) in topics
+
+
+def test_a_run_with_nothing_new_costs_one_request(replay, db_path):
+    first = replay(HERE / "cassette.yml")
+    crawl("openstates", first, db_path, env=ENV)
+    # First run: the pages the search needs (max_page = 2) plus one /jurisdictions for the new bills.
+    assert len(first.requests_to("/bills")) == PAGE1["pagination"]["max_page"]
+    assert (len(first.hits), _run(db_path)["requests"]) == (3, 3)
+    events = _db(db_path)["events"].count
+    # Upstream, only the bill at the watermark falls inside the re-read overlap.
+    sb7 = _bill("SB 7")
+    second = replay([Route("/bills", body=_page([sb7]), query={"page": "1"}), SESSIONS])
+    result = crawl("openstates", second, db_path, env=ENV)
+    assert [h.path for h in second.hits] == ["/bills"]
+    assert second.hits[0].query["updated_since"] == ["2025-10-14 05:18:22"]  # SB 7's updated_at minus 2 hours
+    assert "openstates: ok: 1 requests, 0 items, 0 new, 0 updated, 0 errors" in result.stdout
+    assert _db(db_path)["events"].count == events
+
+
+def test_a_changed_bill_writes_its_new_action_and_status(replay, db_path):
+    sb7 = _bill("SB 7")
+    presented = dict(sb7, actions=sb7["actions"][:-1], updated_at="2025-09-18T07:02:11.004211+00:00")
+    page2 = [b for b in PAGE2["results"] if b is not sb7] + [presented]
+    page2.sort(key=lambda b: b["updated_at"])
+    crawl("openstates", replay([BILLS_PAGE1, Route("/bills", body=_page(page2, 2, 23), query={"page": "2"}),
+                                SESSIONS]), db_path, env=ENV)
+    assert _bills(db_path)["ca-20252026-sb7"]["status"] == "passed_legislature"
+    result = crawl("openstates", replay([Route("/bills", body=_page([sb7]), query={"page": "1"}), SESSIONS]),
+                   db_path, env=ENV)
+    assert "0 new, 1 updated" in result.stdout
+    events = list(_db(db_path).query(
+        "SELECT kind, summary FROM events WHERE bill_id = 'ca-20252026-sb7' AND kind != 'bill_new'"))
+    assert events == [{"kind": "bill_action", "summary": "CA SB 7: Vetoed by Governor. (2025-10-13)"},
+                      {"kind": "bill_status", "summary": "CA SB 7 moved from passed_legislature to vetoed"}]
+
+
+def test_daily_limit_mid_crawl_is_partial_and_the_next_run_resumes_without_gaps_or_duplicates(replay, db_path):
+    daily = Route("/bills", status=429, query={"page": "2"},
+                  body=json.dumps({"detail": "exceeded limit of 250/day: 251"}))
+    result = crawl("openstates", replay([BILLS_PAGE1, daily, SESSIONS]), db_path, env=ENV)
+    assert result.returncode == 0, result.stderr
+    assert "openstates: partial:" in result.stdout and "quota left 0" in result.stdout
+    assert "exceeded limit of 250/day" in result.stdout
+    run = _run(db_path)
+    last_of_page1 = PAGE1["results"][-1]
+    assert (run["status"], run["watermark"]) == ("partial", last_of_page1["updated_at"])
+    kept = _bills(db_path)
+    assert len(kept) == 19  # page 1 less IL HB 53, an older session
+    # The next run asks from the last bill stored (minus the overlap) and gets the rest in order.
+    rest = [b for b in ALL_BILLS if b["updated_at"] >= "2025-06-25T16:30:41"]
+    server = replay([Route("/bills", body=_page(rest), query={"page": "1"}), SESSIONS])
+    result = crawl("openstates", server, db_path, env=ENV)
+    assert server.requests_to("/bills")[0].query["updated_since"] == ["2025-06-25 16:30:41"]
+    assert "openstates: ok:" in result.stdout and "3 new, 0 updated" in result.stdout
+    bills = _bills(db_path)
+    assert len(bills) == STORED
+    assert all(bills[i]["updated_at"] == row["updated_at"] for i, row in kept.items())
+    new_events = Counter(r[0] for r in _db(db_path).execute("SELECT bill_id FROM events WHERE kind = 'bill_new'"))
+    assert set(new_events) == set(bills) and set(new_events.values()) == {1}
+    assert _db(db_path).execute("SELECT count(*) FROM events WHERE kind != 'bill_new'").fetchone()[0] == 0
+    assert _run(db_path)["watermark"] == ALL_BILLS[-1]["updated_at"]
+
+
+def test_a_per_minute_limit_is_waited_out(replay, db_path):
+    minute = Route("/bills", status=429, query={"page": "2"}, times=1,
+                   body=json.dumps({"detail": "exceeded limit of 10/min: 11"}))
+    server = replay([BILLS_PAGE1, minute, BILLS_PAGE2, SESSIONS])
+    result = crawl("openstates", server, db_path, env=ENV)
+    assert "openstates: ok: 4 requests, 22 items, 22 new" in result.stdout
+    assert [h.status for h in server.requests_to("/bills")] == [200, 429, 200]
+    assert _db(db_path)["crawl_errors"].count == 0
+
+
+def test_a_bill_that_moves_pages_mid_run_keeps_the_watermark_back(replay, db_path):
+    moved = dict(_bill("AB 2602"), updated_at="2025-10-20T09:00:00.000001+00:00")
+    page2 = Route("/bills", body=_page(PAGE2["results"] + [moved], 2, 24), query={"page": "2"})
+    crawl("openstates", replay([BILLS_PAGE1, page2, SESSIONS]), db_path, env=ENV)
+    run = _run(db_path)
+    assert (run["status"], run["watermark"]) == ("ok", None)  # the next run re-reads the whole window
+
+
+def test_a_tracked_bill_of_an_older_session_is_still_updated(replay, db_path, fresh_db):
+    hb53 = _bill("HB 53", "102nd")
+    Store(fresh_db).save([bill_to_item(dict(hb53, updated_at="2023-05-01T00:00:00+00:00", actions=[]))])
+    result = crawl("openstates", replay(HERE / "cassette.yml"), db_path, env=ENV)
+    assert "23 items, 22 new, 1 updated" in result.stdout
+    assert _bills(db_path)["il-102nd-hb53"]["status"] == "enacted"
+
+
+def test_missing_key_skips_the_source_with_one_line(replay, db_path):
+    server = replay(HERE / "cassette.yml")
+    result = crawl("openstates", server, db_path, env={"OPENSTATES_API_KEY": ""})
+    assert result.returncode == 0
+    assert result.stdout.strip() == (
+        "openstates: OPENSTATES_API_KEY is not set; get a key at https://openstates.org/account/profile/")
+    assert server.hits == []
+
+
+def test_status_lists_the_jurisdictions_that_sent_no_bills(replay, db_path):
+    crawl("openstates", replay(HERE / "cassette.yml"), db_path, env=ENV)
+    line = openstates_silent_jurisdictions(_db(db_path))
+    assert line.startswith("openstates: no bill updated in the last 180 days from 48 of 52 jurisdictions")
+    silent = line.split(": ")[-1].split(", ")
+    assert {"hi", "pr", "ga"} <= set(silent) and not {"ca", "co", "tx", "ct"} & set(silent)
+    assert line in status_report(_db(db_path))
+
+
+def test_status_says_nothing_of_jurisdictions_before_openstates_runs(fresh_db):
+    assert openstates_silent_jurisdictions(fresh_db) is None
+
+
+# Mapping and rules, on the recorded bills ---------------------------------------------------------
+
+@pytest.mark.parametrize(("identifier", "session", "status", "date"), [
+    ("AB 2602", "20232024", "enacted", "2024-09-17"),  # CA: both houses, signed, chaptered
+    ("HB 2091", "113", "enacted", "2024-03-26"),  # TN ELVIS Act: public chapter
+    ("S 7676", "2023-2024", "enacted", "2024-12-13"),  # NY: signed
+    ("HB 3773", "103rd", "enacted", "2024-08-09"),  # IL: public act
+    ("SB 7", "20252026", "vetoed", "2025-10-13"),  # CA No Robo Bosses Act
+    ("HB 2094", "2025", "vetoed", "2025-03-24"),  # VA high-risk AI
+    ("HB 1622", "2025-2026", "passed_chamber", "2025-03-11"),  # WA: House only, then a Senate referral
+    ("SB 2", "2025", "passed_chamber", "2025-05-14"),  # CT: Senate only
+    ("AB 2930", "20232024", "failed", "2024-11-30"),  # CA: died in the Senate
+    ("S 1588", "221", "in_committee", "2024-01-09"),  # NJ
+])
+def test_status_derivation_on_real_action_sequences(identifier, session, status, date):
+    item = bill_to_item(_bill(identifier, session))
+    assert derive_status(item.actions) == (status, date)
+
+
+def test_passage_counts_chambers_not_votes():
+    # Colorado's Senate passes SB 24-205 twice (third reading, then repassing the House's amendments).
+    actions = bill_to_item(_bill("SB 24-205")).actions
+    senate_only = [a for a in actions if a.actor != "lower" and "executive-signature" not in a.classification]
+    assert derive_status(senate_only)[0] == "passed_chamber"
+    assert derive_status([a for a in actions if "executive-signature" not in a.classification])[0] == (
+        "passed_legislature")
+
+
+def test_jurisdiction_codes_of_states_the_district_and_puerto_rico():
+    assert jurisdiction_code("ocd-jurisdiction/country:us/state:ca/government") == "ca"
+    assert jurisdiction_code("ocd-jurisdiction/country:us/district:dc/government") == "dc"
+    assert jurisdiction_code("ocd-jurisdiction/country:us/territory:pr/government") == "pr"
+    assert len(JURISDICTIONS) == 52
+
+
+def test_bill_ids_join_jurisdiction_session_and_identifier():
+    assert bill_to_item(_bill("SB 24-205")).id == "co-2024a-sb24205"
+    assert bill_to_item(_bill("S 7676")).id == "ny-20232024-s7676"
+    assert bill_to_item(_bill("B25-0114")).id == "dc-25-b250114"
+
+
+def test_rate_limit_messages_say_which_limit():
+    assert rate_limit_kind("exceeded limit of 10/min: 11") == "minute"
+    assert rate_limit_kind("exceeded limit of 250/day: 251") == "day"
+    assert rate_limit_kind("exceeded limit of 1000/hour: 1001") == "other"
+
+
+def test_pacing_keeps_a_minute_under_the_limit():
+    assert request_interval(10) * 10 > 60
+    assert request_interval(40) < request_interval(10)
+
+
+def test_updated_since_is_written_as_the_api_compares_it():
+    from datetime import UTC, datetime
+
+    # The API compares text with updated_at cast to text ("2025-10-14 07:18:22.91+00"): a "T" would skip the day.
+    assert since_param(datetime(2025, 10, 14, 5, 18, 22, 915364, tzinfo=UTC)) == "2025-10-14 05:18:22"
+
+
+def test_sessions_kept_are_the_latest_regular_ones_and_their_special_sessions():
+    payload = json.loads((HERE / "jurisdictions.json").read_text())
+    current = kept_sessions(payload, 1)
+    both = kept_sessions(payload, 2)
+    assert current["co"] == {"2025A", "2025B"}
+    assert both["co"] == {"2025A", "2025B", "2024A", "2024B"}
+    assert both["il"] == {"104th", "103rd"} and both["dc"] == {"26", "25"}
+    assert current["tx"] == {"89", "891", "892"}
+
+
+def test_configured_jurisdictions_and_title_scans_become_their_own_queries():
+    config = read_config({"jurisdictions": ["CA", "ny"], "title_scan": ["hi"]})
+    queries = build_queries(config, '"artificial intelligence"')
+    assert [q.params for q in queries] == [
+        [("jurisdiction", "ca"), ("q", '"artificial intelligence"')],
+        [("jurisdiction", "ny"), ("q", '"artificial intelligence"')],
+        [("jurisdiction", "hi")]]
+    assert [q.title_scan for q in queries] == [False, False, True]
+    assert [q.params for q in build_queries(read_config({}), "x")] == [[("q", "x")]]
+
+
+def test_title_scans_match_titles_other_titles_and_abstracts():
+    taxonomy = load_taxonomy()
+    sb7 = _bill("SB 7")
+    assert "No Robo Bosses Act" in searchable_text(sb7)
+    assert taxonomy.mentions_ai(searchable_text(dict(sb7, title="Employment.", other_titles=[])))
+    assert not taxonomy.mentions_ai(searchable_text(dict(sb7, title="Employment.", other_titles=[], abstracts=[])))
+
+
+def test_a_misspelt_setting_fails_before_any_request():
+    with pytest.raises(ConfigError, match="sessions must be one of"):
+        read_config({"sessions": "latest"})
+    with pytest.raises(ConfigError, match="postal codes"):
+        read_config({"jurisdictions": ["california"]})
+
+
+def test_a_bill_without_includes_keeps_what_is_stored():
+    bare = {k: v for k, v in _bill("AB 2602").items() if k not in INCLUDES}
+    item = bill_to_item(bare)
+    assert (item.actions, item.sponsors, item.versions) == (None, None, None)
+    assert item.url == "https://openstates.org/ca/bills/20232024/AB2602/"
+
+
+# Contract: real upstream samples ------------------------------------------------------------------
+
+SAMPLES = shared_samples("openstates")
+
+
+@pytest.mark.skipif(not SAMPLES, reason="../shared/fixtures/openstates is not present")
+def test_contract_real_bill_objects_map_onto_valid_items():
+    bills = [json.loads(p.read_text()) for p in SAMPLES if p.name.startswith("bill_")]
+    assert bills
+    for bill in bills:
+        item = bill_to_item(bill)
+        item.validate()
+        assert item.jurisdiction in JURISDICTIONS
+        assert item.actions is None and item.sponsors is None  # no include= in these samples
+    ma = bill_to_item(next(b for b in bills if b["identifier"] == "HD 6143"))
+    assert (ma.id, ma.chamber, ma.classification, ma.introduced_date) == (
+        "ma-194th-hd6143", "lower", "proposed bill", None)
+
+
+@pytest.mark.skipif(not SAMPLES, reason="../shared/fixtures/openstates is not present")
+def test_contract_real_jurisdiction_lists_give_codes_and_no_sessions_without_include():
+    for path in SAMPLES:
+        if not path.name.startswith("jurisdictions_"):
+            continue
+        payload = json.loads(path.read_text())
+        codes = [jurisdiction_code(j["id"]) for j in payload["results"]]
+        assert set(codes) <= set(JURISDICTIONS) and "dc" in codes
+        assert kept_sessions(payload, 2) == {}
+        assert payload["pagination"]["total_items"] >= len(payload["results"])
