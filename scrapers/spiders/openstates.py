@@ -56,6 +56,7 @@ import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
 
@@ -82,6 +83,10 @@ MINUTE_RETRIES = 3
 # Pacing runs this much slower than the limit: the server counts per calendar minute on its
 # own clock, and a request it blocks still counts against the day.
 PACING_MARGIN = 1.05
+
+# The sources.yml section that holds the key's limits, and the sources that spend the key's day.
+KEY_SECTION = "openstates"
+QUOTA_SOURCES = ("openstates", "openstates_events")
 
 _JURISDICTION_CODE = re.compile(r"/(?:state|district|territory):([a-z]{2})(?:/|$)")
 _CHAMBERS = ("lower", "upper")
@@ -224,13 +229,14 @@ def bill_to_item(bill: dict[str, Any], source_url: str | None = None) -> BillIte
         classification=classification[0] if classification else None,
         summary=next((_text(a) for a in abstracts if _text(a)), None),
         subjects=[s for s in bill.get("subject") or [] if isinstance(s, str)],
+        other_titles=[t["title"] for t in bill.get("other_titles") or []
+                      if isinstance(t, dict) and isinstance(t.get("title"), str)],
         introduced_date=_date(bill.get("first_action_date")),
         url=own_page or bill.get("openstates_url"),
         source_updated_at=bill.get("updated_at"),
         source_meta={
             "openstates_id": bill.get("id"),
             "openstates_url": bill.get("openstates_url"),
-            "other_titles": [t.get("title") for t in bill.get("other_titles") or [] if t.get("title")],
             "latest_passage_date": bill.get("latest_passage_date") or None,
         },
         actions=None if "actions" not in bill else _actions(bill["actions"]),
@@ -293,16 +299,24 @@ def build_queries(config: dict[str, Any], q: str) -> list[Query]:
     return queries
 
 
-class OpenStatesSpider(TrackerSpider):
-    name = "openstates"
+class OpenStatesApi(TrackerSpider):
+    """What every spider on the one Open States key shares: the key, the pace and the day's quota.
+
+    The limits (``requests_per_minute``, ``daily_quota``) are the key's, so
+    they are read from the ``openstates`` section whichever spider spends them.
+    """
+
     base_url_setting = "OPENSTATES_API_URL"
     api_key_env = "OPENSTATES_API_KEY"
     key_help = "https://openstates.org/account/profile/"
+    #: Where the next run starts after the day's quota ran out, for the partial run's message.
+    resumes_at = "the last bill stored"
+    daily_quota_spent = False
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
         super().update_settings(settings)
-        config = read_config(source_config(cls.name))
+        config = read_config(source_config(KEY_SECTION))
         settings.set("DOWNLOAD_DELAY", request_interval(config["requests_per_minute"], minute_seconds()),
                      priority="spider")
         settings.set("DOWNLOAD_DELAY_JITTER", 0, priority="spider")
@@ -311,6 +325,57 @@ class OpenStatesSpider(TrackerSpider):
         # and a per-minute one waits for the next minute.
         codes = [int(c) for c in settings.getlist("RETRY_HTTP_CODES") if int(c) != 429]
         settings.set("RETRY_HTTP_CODES", codes, priority="spider")
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"X-API-KEY": self.api_key or "", "Accept": "application/json"}
+
+    @cached_property
+    def limits(self) -> dict[str, Any]:
+        return read_config(source_config(KEY_SECTION))
+
+    async def rate_limited(self, response: Response) -> AsyncIterator[scrapy.Request]:
+        """A 429: the same request again after the next minute begins, or the end of the run for the day.
+
+        The request's ``minute_waits`` callback argument counts the waits, so a
+        limit that does not lift ends the run instead of waiting for ever.
+        """
+        detail = _detail(response)
+        request = response.request
+        waits = int(request.cb_kwargs.get("minute_waits", 0))
+        if rate_limit_kind(detail) == "minute" and waits < MINUTE_RETRIES:
+            minute = minute_seconds()
+            wait = minute - time.time() % minute + minute / 60
+            logger.info("Open States: %s; waiting %.1fs for the next minute", detail, wait)
+            await asyncio.sleep(wait)
+            yield request.replace(cb_kwargs={**request.cb_kwargs, "minute_waits": waits + 1})
+            return
+        self.quota_spent_now(response.url, detail)
+
+    def quota_spent_now(self, url: str, detail: str) -> None:
+        self.daily_quota_spent = True
+        self.reject(url, "quota_spent", f"HTTP 429: {detail}")
+        self.update_report()
+        self.stop_partial(f"Open States quota spent ({detail}); the next run resumes at {self.resumes_at}")
+
+    def quota_left(self) -> int:
+        """The day's requests left on the key, counted from this key's runs today (the API does not say)."""
+        if self.daily_quota_spent:
+            return 0
+        today = datetime.now(UTC).date().isoformat()
+        placeholders = ",".join("?" for _ in QUOTA_SOURCES)
+        earlier = self.run.db.execute(
+            f"SELECT coalesce(sum(requests), 0) FROM crawl_runs WHERE source IN ({placeholders})"
+            " AND started_at >= ? AND id != ?", [*QUOTA_SOURCES, today, self.run.id]).fetchone()[0]
+        used = int(self.crawler.stats.get_value("downloader/request_count", 0)) if self.crawler.stats else 0
+        return max(0, self.limits["daily_quota"] - earlier - used)
+
+    def update_report(self) -> None:
+        self.report["quota_left"] = self.quota_left()
+
+
+class OpenStatesSpider(OpenStatesApi):
+    name = "openstates"
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         self.config = read_config(source_config(self.name))
@@ -333,10 +398,6 @@ class OpenStatesSpider(TrackerSpider):
 
     # Requests -----------------------------------------------------------------------------------
 
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"X-API-KEY": self.api_key or "", "Accept": "application/json"}
-
     def page_request(self, index: int, page: int, minute_waits: int = 0) -> scrapy.Request:
         params = list(self.queries[index].params) + [
             ("updated_since", self.since), ("sort", "updated_asc"), ("per_page", str(self.config["per_page"])),
@@ -355,7 +416,7 @@ class OpenStatesSpider(TrackerSpider):
 
     async def parse(self, response: Response, index: int, page: int, minute_waits: int = 0) -> AsyncIterator[Any]:
         if response.status == 429:
-            async for request in self.rate_limited(response, index, page, minute_waits):
+            async for request in self.rate_limited(response):
                 yield request
             return
         if response.status == 404:
@@ -448,36 +509,6 @@ class OpenStatesSpider(TrackerSpider):
         except Exception as exc:  # a failed lookup costs precision, never bills
             self.reject(url, "sessions_unavailable", f"{exc}; bills of every session kept")
             return {}
-
-    # Quota --------------------------------------------------------------------------------------
-
-    async def rate_limited(self, response: Response, index: int, page: int, minute_waits: int) -> AsyncIterator[Any]:
-        detail = _detail(response)
-        if rate_limit_kind(detail) == "minute" and minute_waits < MINUTE_RETRIES:
-            minute = minute_seconds()
-            wait = minute - time.time() % minute + minute / 60
-            logger.info("Open States: %s; waiting %.1fs for the next minute", detail, wait)
-            await asyncio.sleep(wait)
-            yield self.page_request(index, page, minute_waits + 1)
-            return
-        self.quota_spent_now(response.url, detail)
-
-    def quota_spent_now(self, url: str, detail: str) -> None:
-        self.daily_quota_spent = True
-        self.reject(url, "quota_spent", f"HTTP 429: {detail}")
-        self.update_report()
-        self.stop_partial(f"Open States quota spent ({detail}); the next run resumes at the last bill stored")
-
-    def quota_left(self) -> int:
-        """The day's requests left on the key, counted from this key's runs today (the API does not say)."""
-        if self.daily_quota_spent:
-            return 0
-        today = datetime.now(UTC).date().isoformat()
-        earlier = self.run.db.execute(
-            "SELECT coalesce(sum(requests), 0) FROM crawl_runs WHERE source IN ('openstates', 'openstates_events')"
-            " AND started_at >= ? AND id != ?", [today, self.run.id]).fetchone()[0]
-        used = int(self.crawler.stats.get_value("downloader/request_count", 0)) if self.crawler.stats else 0
-        return max(0, self.config["daily_quota"] - earlier - used)
 
     def update_report(self) -> None:
         self.report = {"bills": self.bills_seen}
