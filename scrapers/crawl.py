@@ -8,6 +8,7 @@ process of its own.
 from __future__ import annotations
 
 import json
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,10 @@ from scrapy.spiderloader import SpiderLoader
 from scrapy.utils.project import get_project_settings
 
 import db
+from scrapers.relevance import load_taxonomy
 from scrapers.runs import record_skipped
+from scrapers.scheduling import source_lock
+from scrapers.sources import source_config
 
 
 class UnknownSource(ValueError):
@@ -70,23 +74,34 @@ def run_crawls(
 ) -> list[RunSummary]:
     """Crawl each named source once, in this process; a source without its key is recorded as skipped."""
     names = check_sources(names)
+    # A broken topics.yml or sources.yml is the operator's to fix: say so once, before any spider starts.
+    load_taxonomy()
+    for name in names:
+        source_config(name)
     settings = project_settings(dict(overrides or {}, AILABOR_DB=db_path or str(db.db_path())))
     database = db.connect(settings.get("AILABOR_DB"))
     classes = spider_classes()
     summaries: dict[str, RunSummary] = {}
     process = CrawlerProcess(settings, install_root_handler=True)
     crawlers = {}
+    # Held until the crawls end: a scheduler or a person crawling the same source meanwhile is turned away.
+    locks = ExitStack()
     for name in names:
         missing = classes[name].missing_key()
         if missing:
             record_skipped(database, name, missing)
             summaries[name] = RunSummary(name, "skipped", message=missing)
             continue
+        if not locks.enter_context(source_lock(settings.get("AILABOR_DB"), name)):
+            summaries[name] = RunSummary(
+                name, "skipped", message=f"{name}: not started: another process is crawling it right now")
+            continue
         crawler = process.create_crawler(classes[name])
         crawlers[name] = crawler
         process.crawl(crawler)
     if crawlers:
         process.start()
+    locks.close()
     for name, crawler in crawlers.items():
         run = getattr(crawler.spider, "run", None)
         row = database["crawl_runs"].get(run.id) if run else None

@@ -2,12 +2,46 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import sqlite_utils
+
+from scrapers.scheduling import DEFAULT_EMPTY_RUNS, Job, Schedule, duration, load_schedule
+from scrapers.sources import ConfigError, source_config
 
 
 def last_runs(database: sqlite_utils.Database) -> list[dict]:
     return list(database.query(
         "SELECT * FROM crawl_runs WHERE id IN (SELECT max(id) FROM crawl_runs GROUP BY source) ORDER BY source"))
+
+
+def openstates_silent_jurisdictions(database: sqlite_utils.Database, days: int = 180) -> str | None:
+    """The jurisdictions Open States has sent no bill from lately, so a gap upstream is seen, not assumed quiet.
+
+    Open States' search only reaches bills whose text it extracted, and a
+    state's scraper can stop for months: both look like a state with nothing
+    on AI and work. "Lately" is counted back from the newest update received,
+    so a source that stopped altogether shows in its run line instead. Says
+    nothing until the openstates spider has run.
+    """
+    ran = database.execute(
+        "SELECT 1 FROM crawl_runs WHERE source = 'openstates' AND status IN ('ok', 'partial') LIMIT 1").fetchone()
+    if not ran:
+        return None
+    # Imported here: the spider module loads Scrapy, which a digest or status call should not pay for.
+    from scrapers.spiders.openstates import JURISDICTIONS, read_config
+
+    expected = read_config(source_config("openstates"))["jurisdictions"] or list(JURISDICTIONS)
+    newest = database.execute("SELECT max(source_updated_at) FROM bills WHERE source = 'openstates'").fetchone()[0]
+    latest = datetime.fromisoformat(newest).date() if newest else datetime.now(UTC).date()
+    since = (latest - timedelta(days=days)).isoformat()
+    heard = {row[0] for row in database.execute(
+        "SELECT DISTINCT jurisdiction FROM bills WHERE source = 'openstates' AND source_updated_at >= ?", [since])}
+    silent = [code for code in expected if code not in heard]
+    if not silent:
+        return None
+    return (f"openstates: no bill updated in the last {days} days from {len(silent)} of {len(expected)} "
+            f"jurisdictions (a gap upstream, or nothing on AI and work): {', '.join(silent)}")
 
 
 def status_report(database: sqlite_utils.Database) -> str:
@@ -25,6 +59,10 @@ def status_report(database: sqlite_utils.Database) -> str:
         if run["message"]:
             line += f" ({run['message']})"
         lines.append(line)
+    silent = openstates_silent_jurisdictions(database)
+    if silent:
+        lines.append(silent)
+    lines.extend(f"flag: {flag}" for flag in source_flags(database))
     counts = {t: database[t].count for t in ("bills", "meetings", "events", "crawl_errors")}
     relevant = {t: database.execute(f"SELECT count(*) FROM {t} WHERE relevant = 1").fetchone()[0]
                 for t in ("bills", "meetings")}
@@ -32,3 +70,63 @@ def status_report(database: sqlite_utils.Database) -> str:
                  f"({relevant['meetings']} relevant); events: {counts['events']}; "
                  f"crawl errors: {counts['crawl_errors']}")
     return "\n".join(lines)
+
+
+def source_flags(database: sqlite_utils.Database, schedule: Schedule | None = None,
+                 now: datetime | None = None) -> list[str]:
+    """One line per source a person should look at before anyone misses a bill.
+
+    Stale: no successful run within twice its scheduled interval (from
+    schedule.yml), counted from the last success or, if it never succeeded,
+    from its first run. Suspicious: its recent runs returned no items although
+    earlier ones did (an upstream that changed its format or started to answer
+    empty). Used by ``ailabor status`` and at the foot of the director's digest.
+    """
+    flags = []
+    if schedule is None:
+        try:
+            schedule = load_schedule()
+        except ConfigError as exc:
+            flags.append(f"{exc} (staleness not checked)")
+    now = now or datetime.now(UTC)
+    for (source,) in database.execute("SELECT DISTINCT source FROM crawl_runs ORDER BY source").fetchall():
+        job = schedule.job(source) if schedule else None
+        flags.extend(flag for flag in (_stale(database, source, job, now),
+                                        _suspicious(database, source, job)) if flag)
+    return flags
+
+
+def _when(stamp: str) -> str:
+    return f"{stamp[:16].replace('T', ' ')} UTC"
+
+
+def _stale(database: sqlite_utils.Database, source: str, job: Job | None, now: datetime) -> str | None:
+    interval = job.interval(now) if job else None
+    if interval is None:
+        return None
+    success, first = database.execute(
+        "SELECT max(CASE WHEN status = 'ok' THEN finished_at END), min(started_at) FROM crawl_runs WHERE source = ?",
+        [source]).fetchone()
+    since = datetime.fromisoformat(success or first)
+    if now - since <= 2 * interval:
+        return None
+    status, message = database.execute(
+        "SELECT status, message FROM crawl_runs WHERE source = ? ORDER BY id DESC LIMIT 1", [source]).fetchone()
+    last = f"{status}: {message}" if message else status
+    what = f"no success since {_when(success)}" if success else f"never succeeded since its first run {_when(first)}"
+    return (f"{source}: stale: {what}, yet it is scheduled at least every {duration(interval.total_seconds())} "
+            f"(last run {last})")
+
+
+def _suspicious(database: sqlite_utils.Database, source: str, job: Job | None) -> str | None:
+    threshold = job.flag_after_empty_runs if job else DEFAULT_EMPTY_RUNS
+    runs = database.execute(
+        "SELECT items, started_at FROM crawl_runs WHERE source = ? AND status IN ('ok', 'partial') "
+        "ORDER BY id DESC LIMIT 500", [source]).fetchall()
+    empty = next((i for i, (items, _) in enumerate(runs) if items), len(runs))
+    if empty < threshold or empty == len(runs):
+        return None
+    items, started = runs[empty]
+    runs_word = "run" if empty == 1 else f"{empty} runs"
+    return (f"{source}: suspicious: the last {runs_word} returned no items, "
+            f"yet the run of {_when(started)} returned {items}")
