@@ -26,6 +26,7 @@ DEMO_SOURCES = {
     "congress": ("CONGRESS_API_URL", "CONGRESS_API_KEY"),
     "openstates": ("OPENSTATES_API_URL", "OPENSTATES_API_KEY"),
     "regulations_gov": ("REGULATIONS_GOV_API_URL", "DATA_GOV_API_KEY"),
+    "agency_pages": ("AGENCY_PAGES_BASE_URL", None),
 }
 
 
@@ -33,8 +34,9 @@ def build_demo(database: Path) -> Iterator[str]:
     """Build (from scratch) a demo database and its snapshot; yields the crawl's summary lines."""
     for suffix in ("", "-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
-    # Recorded responses need no pacing: Open States' minute is shortened to half a second.
-    env = dict(os.environ, AILABOR_DB=str(database), OPENSTATES_MINUTE_SECONDS="0.5")
+    # Recorded responses need no pacing: no delays, and Open States' minute is half a second.
+    env = dict(os.environ, AILABOR_DB=str(database), OPENSTATES_MINUTE_SECONDS="0.5",
+               AILABOR_DOWNLOAD_DELAY="0")
     sources = []
     with ExitStack() as stack:
         for source, (url_var, key_var) in DEMO_SOURCES.items():

@@ -20,11 +20,11 @@ import sqlite_utils
 
 from db import write_transaction
 from scrapers.items import BillItem, MeetingItem
-from scrapers.vocab import derive_status
+from scrapers.vocab import chambers_needed, derive_status
 
 _BILL_CONTENT = (
     "jurisdiction", "session", "identifier", "chamber", "classification", "title", "summary",
-    "subjects", "status", "status_date", "introduced_date", "latest_action", "latest_action_date",
+    "subjects", "other_titles", "status", "status_date", "introduced_date", "latest_action", "latest_action_date",
     "url", "source", "source_id",
 )
 _MEETING_CONTENT = (
@@ -36,6 +36,11 @@ _SPONSOR_COLUMNS = ("name", "role", "party", "state", "district", "person_id")
 _VERSION_COLUMNS = ("url", "note", "date", "media_type")
 # Fields whose change is news for a meeting; the rest change silently.
 _MEETING_NEWS = ("kind", "title", "start", "location", "comments_close_on", "agenda_url", "minutes_url")
+# A source that adds to a meeting another source describes (Regulations.gov comment dates and counts on a
+# Federal Register notice) files its additions in source_meta under this key, by source name:
+# {"fields": {column: value}, "meta": {...}}. They survive the other source's rewrites and their fields win,
+# so the merged meeting is the same whichever source arrives first.
+CONTRIBUTIONS = "contributed"
 
 
 def utcnow() -> str:
@@ -96,20 +101,18 @@ class Store:
         bills = _dedupe([i for i in items if isinstance(i, BillItem)])
         meetings = _dedupe([i for i in items if isinstance(i, MeetingItem)])
         counts = Counts()
+        self._writes = _Writes()
         with write_transaction(self.db):
             if bills:
                 counts += self._save_bills(bills)
             if meetings:
                 counts += self._save_meetings(meetings)
+            self._writes.flush(self.db.conn)
         return counts
 
     def _event(self, kind: str, summary: str, details: dict[str, Any], *, bill_id: str | None = None,
                meeting_id: str | None = None) -> None:
-        self.db.execute(
-            "INSERT INTO events (detected_at, kind, bill_id, meeting_id, summary, details, run_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [utcnow(), kind, bill_id, meeting_id, summary, _dumps(details), self.run_id],
-        )
+        self._writes.events.append((utcnow(), kind, bill_id, meeting_id, summary, _dumps(details), self.run_id))
 
     def _overrides(self, ids: Sequence[str]) -> dict[str, int]:
         rows = self.db.execute(
@@ -170,7 +173,7 @@ class Store:
 
             row["first_seen_at"] = old["first_seen_at"] if old else now
             row["updated_at"] = now if news or old is None else old["updated_at"]
-            self.db["bills"].upsert(row, pk="id")
+            self._writes.upsert("bills", row)
             if changed_actions:
                 self._replace("actions", item.id, [
                     {"bill_id": item.id, "seq": n, "date": a[0], "description": a[1], "actor": a[2],
@@ -214,11 +217,8 @@ class Store:
                                     {"url": version[0], "note": version[1], "date": version[2]}, bill_id=item.id)
         return counts
 
-    def _replace(self, table: str, bill_id: str, rows: list[dict[str, Any]]) -> None:
-        key = "meeting_id" if table == "meeting_topics" else "bill_id"
-        self.db.execute(f"DELETE FROM [{table}] WHERE {key} = ?", [bill_id])
-        if rows:
-            self.db[table].insert_all(rows)
+    def _replace(self, table: str, item_id: str, rows: list[dict[str, Any]]) -> None:
+        self._writes.replace(table, "meeting_id" if table == "meeting_topics" else "bill_id", item_id, rows)
 
     @staticmethod
     def _bill_row(item: BillItem, old: dict[str, Any] | None) -> dict[str, Any]:
@@ -232,6 +232,7 @@ class Store:
             "title": item.title.strip(),
             "summary": item.summary,
             "subjects": _dumps(sorted(set(item.subjects))),
+            "other_titles": _dumps([t for t in dict.fromkeys(item.other_titles) if t != item.title]),
             "introduced_date": item.introduced_date,
             "url": item.url,
             "source": item.source,
@@ -240,7 +241,7 @@ class Store:
             "source_meta": _dumps(item.source_meta or {}),
         }
         if item.actions is not None:
-            status, status_date = derive_status(item.actions, chambers=1 if item.jurisdiction == "ne" else 2)
+            status, status_date = derive_status(item.actions, chambers_needed(item.jurisdiction, item.classification))
             last = item.actions[-1] if item.actions else None
             row.update(
                 status=item.status or status,
@@ -269,18 +270,24 @@ class Store:
             old = existing.get(item.id)
             row = {name: getattr(item, name) for name in ("id",) + _MEETING_CONTENT + ("source_updated_at",)}
             row["source_meta"] = _dumps(item.source_meta or {})
+            adds_only = _merge_contributions(row, old, item.source)
             row["content_hash"] = _hash(row, _MEETING_CONTENT)
-            relevant, score, matches = _relevance(item, overrides.get(item.id))
+            if adds_only:
+                # The description is the other source's, and so is the relevance judged from it.
+                relevant, score, new_topics = overrides.get(item.id, old["relevant"]), old["relevance_score"], []
+                changed_topics = False
+            else:
+                relevant, score, matches = _relevance(item, overrides.get(item.id))
+                new_topics = [(m.slug, float(m.score), _dumps(list(m.matched))) for m in matches]
+                changed_topics = new_topics != topics.get(item.id, [])
             row.update(relevant=relevant, relevance_score=score)
-            new_topics = [(m.slug, float(m.score), _dumps(list(m.matched))) for m in matches]
-            changed_topics = new_topics != topics.get(item.id, [])
             news = old is None or old["content_hash"] != row["content_hash"]
             bookkeeping = old is not None and any(old[k] != row[k] for k in (
                 "relevant", "relevance_score", "source_updated_at", "source_meta"))
             if news or changed_topics or bookkeeping:
                 row["first_seen_at"] = old["first_seen_at"] if old else now
                 row["updated_at"] = now if news else old["updated_at"]
-                self.db["meetings"].upsert(row, pk="id")
+                self._writes.upsert("meetings", row)
             if changed_topics:
                 self._replace("meeting_topics", item.id, [
                     {"meeting_id": item.id, "topic": t[0], "score": t[1], "matched": t[2]} for t in new_topics])
@@ -312,10 +319,87 @@ class Store:
             if bill not in known or bill in linked:
                 continue
             linked.add(bill)
-            self.db["meeting_bills"].insert({"meeting_id": item.id, "bill_id": bill, "note": None})
+            self._writes.insert("meeting_bills", {"meeting_id": item.id, "bill_id": bill, "note": None})
             when = item.start or "a date to be announced"
             self._event("hearing_scheduled", f"Hearing scheduled on {when}: {item.title}",
                         {"meeting_id": item.id, "start": item.start}, bill_id=bill, meeting_id=item.id)
+
+
+class _Writes:
+    """A batch's writes, gathered while comparing and then sent as a few ``executemany`` calls.
+
+    One statement per row through sqlite-utils' table API re-reads the table's
+    shape every time; batching keeps the pipeline near bulk-insert speed.
+    """
+
+    def __init__(self) -> None:
+        self.upserts: dict[str, list[dict[str, Any]]] = {}
+        self.deletes: dict[tuple[str, str], list[str]] = {}
+        self.inserts: dict[str, list[dict[str, Any]]] = {}
+        self.events: list[tuple[Any, ...]] = []
+
+    def upsert(self, table: str, row: dict[str, Any]) -> None:
+        self.upserts.setdefault(table, []).append(row)
+
+    def replace(self, table: str, key: str, item_id: str, rows: list[dict[str, Any]]) -> None:
+        self.deletes.setdefault((table, key), []).append(item_id)
+        self.inserts.setdefault(table, []).extend(rows)
+
+    def insert(self, table: str, row: dict[str, Any]) -> None:
+        self.inserts.setdefault(table, []).append(row)
+
+    def flush(self, conn: Any) -> None:
+        for table, rows in self.upserts.items():
+            for columns, group in _by_columns(rows):
+                names = ", ".join(f"[{c}]" for c in columns)
+                updates = ", ".join(f"[{c}] = excluded.[{c}]" for c in columns if c != "id")
+                conn.executemany(
+                    f"INSERT INTO [{table}] ({names}) VALUES ({', '.join('?' for _ in columns)})"
+                    f" ON CONFLICT(id) DO UPDATE SET {updates}", [[r[c] for c in columns] for r in group])
+        for (table, key), ids in self.deletes.items():
+            conn.executemany(f"DELETE FROM [{table}] WHERE [{key}] = ?", [[i] for i in ids])
+        for table, rows in self.inserts.items():
+            for columns, group in _by_columns(rows):
+                conn.executemany(
+                    f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in columns)})"
+                    f" VALUES ({', '.join('?' for _ in columns)})", [[r[c] for c in columns] for r in group])
+        if self.events:
+            conn.executemany(
+                "INSERT INTO events (detected_at, kind, bill_id, meeting_id, summary, details, run_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)", self.events)
+
+
+def _by_columns(rows: list[dict[str, Any]]) -> list[tuple[tuple[str, ...], list[dict[str, Any]]]]:
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(row), []).append(row)
+    return list(groups.items())
+
+
+def _merge_contributions(row: dict[str, Any], old: dict[str, Any] | None, source: str) -> bool:
+    """Carry the other sources' contributions into ``row`` and apply their fields.
+
+    Returns True when ``row`` comes from a source that only contributes to a
+    meeting another source described: that description is kept as stored.
+    """
+    meta = json.loads(row["source_meta"])
+    own = meta.get(CONTRIBUTIONS) or {}
+    old_meta = json.loads(old["source_meta"] or "{}") if old else {}
+    adds_only = old is not None and old["source"] != source and source in own
+    if adds_only:
+        for name in _MEETING_CONTENT + ("source_updated_at",):
+            row[name] = old[name]
+        meta = dict(old_meta)
+    contributions = {name: entry for name, entry in (old_meta.get(CONTRIBUTIONS) or {}).items() if name != source}
+    contributions.update(own)
+    if contributions:
+        meta[CONTRIBUTIONS] = contributions
+    for entry in contributions.values():
+        for column, value in (entry.get("fields") or {}).items():
+            if column in _MEETING_CONTENT and value is not None:
+                row[column] = value
+    row["source_meta"] = _dumps(meta)
+    return adds_only
 
 
 def _dedupe(items: list[Any]) -> list[Any]:
@@ -341,12 +425,13 @@ def record_comment_deadlines(db: sqlite_utils.Database, today: date | None = Non
         [today.isoformat(), horizon.isoformat()]))
     if not rows:
         return 0
-    store = Store(db, run_id)
+    writes = _Writes()
+    for row in rows:
+        summary = f"Comments close on {row['comments_close_on']}: {row['agency'] or ''} {row['title']}"
+        writes.events.append((utcnow(), "comment_deadline", None, row["id"], " ".join(summary.split()),
+                              _dumps({"close_on": row["comments_close_on"]}), run_id))
     with write_transaction(db):
-        for row in rows:
-            store._event("comment_deadline",
-                         f"Comments close on {row['comments_close_on']}: {row['agency'] or ''} {row['title']}".strip(),
-                         {"close_on": row["comments_close_on"]}, meeting_id=row["id"])
+        writes.flush(db.conn)
     return len(rows)
 
 
