@@ -1,0 +1,409 @@
+"""Email digests: a real SMTP server on loopback receives them; each event is told once, none is lost."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+import threading
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from click.testing import CliRunner
+
+from scrapers.cli import cli
+from scrapers.digest import DigestDef, DigestFailed, load_digests, run_digest, select_digest
+from scrapers.items import Action, BillItem, MeetingItem
+from scrapers.positions import set_position
+from scrapers.relevance import load_taxonomy
+from scrapers.sources import ConfigError
+from scrapers.store import Store, save_topics
+
+TAXONOMY = load_taxonomy()
+TODAY = date(2025, 3, 3)
+SITE = "https://watch.union.example"
+PASSWORD = "hunter2-never-shown"
+
+DIGESTS = """
+daily:
+  subject: "AI Labor Watch, daily"
+  recipients: [director@union.example, deputy@union.example]
+  look_ahead_days: 14
+  show_notes: true
+replicas-ca-ny:
+  subject: "Replicas in CA and NY"
+  recipients: [local@union.example]
+  topics: [digital-replicas]
+  jurisdictions: [ca, ny]
+  look_ahead_days: 0
+short:
+  subject: "Short"
+  recipients: [director@union.example]
+  max_per_section: 1
+"""
+
+
+class Collector:
+    """An aiosmtpd handler that keeps what it accepts and answers ``reply`` to each message."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], email.message.EmailMessage]] = []
+        self.reply = "250 OK"
+        self.delay = 0.0
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+        if self.delay:
+            time.sleep(self.delay)  # hold the connection, as a slow server does
+        if self.reply.startswith("250"):
+            parsed = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+            self.messages.append((list(envelope.rcpt_tos), parsed))
+        return self.reply
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp():
+    handler = Collector()
+    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    handler.port = controller.port
+    yield handler
+    controller.stop()
+
+
+@pytest.fixture
+def env(smtp, tmp_path: Path) -> dict[str, str]:
+    digests = tmp_path / "digests.yml"
+    digests.write_text(DIGESTS)
+    return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp.port), "SMTP_STARTTLS": "0",
+            "DIGEST_FROM": "AI Labor Watch <alerts@union.example>", "AILABOR_SITE_URL": SITE,
+            "AILABOR_DIGESTS": str(digests)}
+
+
+def _bill(jurisdiction: str, identifier: str, title: str, summary: str | None = None, **changes) -> BillItem:
+    fields = dict(jurisdiction=jurisdiction, session="2025", identifier=identifier, title=title, summary=summary,
+                  source="test", url=f"https://legislature.example/{jurisdiction}/{identifier.replace(' ', '')}",
+                  actions=[Action("2025-02-10", "Introduced", "lower", ["introduction"])])
+    fields.update(changes)
+    item = BillItem(**fields)
+    item.relevance = TAXONOMY.classify(item.title, item.summary, item.subjects)
+    return item
+
+
+def _replica_bill(jurisdiction: str = "ca", identifier: str = "AB 1836", **changes) -> BillItem:
+    return _bill(jurisdiction, identifier, "Digital replicas of performers: contracts",
+                 "Makes unenforceable a contract provision that allows a digital replica of a performer's voice.",
+                 **changes)
+
+
+def _hiring_bill(**changes) -> BillItem:
+    return _bill("ca", "SB 7", "Automated decision systems: employment",
+                 "Regulates automated decision systems used by employers in hiring.", **changes)
+
+
+def _meeting(upstream_id: str, title: str, **changes) -> MeetingItem:
+    fields = dict(id=f"fr-{upstream_id}", jurisdiction="us", kind="hearing", title=title, source="federal_register",
+                  agency="Copyright Office", document_url=f"https://www.federalregister.gov/d/{upstream_id}")
+    fields.update(changes)
+    item = MeetingItem(**fields)
+    item.relevance = TAXONOMY.classify(item.title, item.abstract, [item.agency or ""])
+    return item
+
+
+def _save(database, *items) -> None:
+    save_topics(database, TAXONOMY)
+    Store(database).save(list(items))
+
+
+def _send(db_path: Path, env: dict[str, str], name: str = "daily"):
+    return run_digest(name, db_path, today=TODAY, env=env)
+
+
+def _parts(message) -> tuple[str, str]:
+    return message.get_body(("plain",)).get_content(), message.get_body(("html",)).get_content()
+
+
+def _rows(database) -> list[tuple]:
+    return database.execute(
+        "SELECT name, status, first_event_id, last_event_id FROM digests ORDER BY id").fetchall()
+
+
+def _max_event(database) -> int:
+    return database.execute("SELECT max(id) FROM events").fetchone()[0]
+
+
+def test_digest_arrives_with_both_parts_every_section_links_and_headers(fresh_db, db_path, smtp, env):
+    _save(fresh_db, _replica_bill(), _hiring_bill())
+    assert _send(db_path, env).status == "sent"
+    set_position(fresh_db, "ca-2025-sb7", "oppose", "high", "Amend to cover contractors")
+    moved = _replica_bill(actions=[Action("2025-02-10", "Introduced", "lower", ["introduction"]),
+                                   Action("2025-02-28", "Passed the Assembly", "lower", ["passage"])])
+    acted = _hiring_bill(actions=[Action("2025-02-10", "Introduced", "lower", ["introduction"]),
+                                  Action("2025-03-01", "Referred to Com. on L. & E.", "lower", [])])
+    _save(fresh_db, moved, acted, _bill("ny", "S 8420", "Digital replicas of performers: likeness",
+                                        "Protects a performer's digital replica."),
+          _meeting("2025-01", "Hearing on artificial intelligence in the workplace: electronic monitoring of workers",
+                   start="2025-03-10T10:00:00", location="Room 101"),
+          _meeting("2025-02", "Request for comment on artificial intelligence and copyright: training on creative "
+                   "works", kind="request_for_comment", comments_close_on="2025-03-12"),
+          _meeting("2025-03", "Rule: use of artificial intelligence in employment decisions", kind="rule",
+                   agency="Equal Employment Opportunity Commission"))
+
+    outcome = _send(db_path, env)
+
+    assert outcome.status == "sent"
+    assert len(smtp.messages) == 2
+    recipients, message = smtp.messages[1]
+    assert recipients == ["director@union.example", "deputy@union.example"]
+    assert message["Subject"] == ("AI Labor Watch, daily: 1 status change, 1 new bill, 1 action or hearing, "
+                                  "1 agency item, 1 meeting ahead, 1 comment deadline")
+    assert message["From"] == "AI Labor Watch <alerts@union.example>"
+    assert message["To"] == "director@union.example, deputy@union.example"
+    assert message["List-Unsubscribe"] == "<mailto:alerts@union.example?subject=unsubscribe%20daily>"
+    assert message.get_content_type() == "multipart/alternative"
+    text, html = _parts(message)
+    for part in (text, html):
+        for heading in ("Status changes", "New bills", "Actions and hearings on bills", "New from agencies",
+                        "Coming up: meetings and hearings", "Comment periods closing"):
+            assert heading.lower() in part.lower()
+        assert f"{SITE}/tracker/bills/ca-2025-ab1836" in part
+        assert f"{SITE}/tracker/bills/ny-2025-s8420" in part
+        assert f"{SITE}/tracker/meetings/fr-2025-01" in part
+        assert "https://legislature.example/ca/AB1836" in part
+        assert "https://www.federalregister.gov/d/2025-02" in part
+        assert "Referred to Com. on L." in part
+        assert "Amend to cover contractors" in part
+        assert "Digital replicas and synthetic performers" in part  # the topic's name ...
+        assert "digital replica" in part  # ... and the phrase that matched
+    assert "Moved: introduced -> passed chamber" in text
+    assert "Union position: OPPOSE (priority high)" in text
+    assert f'<a href="{SITE}/tracker/bills/ca-2025-sb7"' in html
+    assert '<body style="' in html and '<p class="head" style="' in html  # CSS inlined for mail programs
+    assert _rows(fresh_db)[-1] == ("daily", "sent", 3, _max_event(fresh_db))
+
+
+def test_second_run_sends_nothing_and_later_events_are_sent_once(fresh_db, db_path, smtp, env):
+    _save(fresh_db, _replica_bill())
+    assert _send(db_path, env).status == "sent"
+
+    result = CliRunner().invoke(cli, ["digest", "daily", "--db", str(db_path)], env=env)
+
+    assert result.exit_code == 0
+    assert "nothing new" in result.output
+    assert len(smtp.messages) == 1
+    _save(fresh_db, _replica_bill("ny", "S 8420"))
+    assert _send(db_path, env).status == "sent"
+    assert _send(db_path, env).status == "nothing"
+    assert len(smtp.messages) == 2
+    text, _ = _parts(smtp.messages[1][1])
+    assert "NY S 8420" in text and "CA AB 1836" not in text
+    assert [r[1] for r in _rows(fresh_db)] == ["sent", "sent"]
+
+
+def test_refused_message_is_not_marked_sent_and_the_next_run_sends_it_all(fresh_db, db_path, smtp, env):
+    _save(fresh_db, _replica_bill())
+    smtp.reply = "554 5.7.1 Message rejected as spam"
+
+    with pytest.raises(DigestFailed, match="554 5.7.1 Message rejected as spam"):
+        _send(db_path, env)
+
+    assert _rows(fresh_db) == [("daily", "failed", 1, 1)]
+    smtp.reply = "250 OK"
+    _save(fresh_db, _replica_bill("ny", "S 8420"))
+    assert _send(db_path, env).status == "sent"
+    text, _ = _parts(smtp.messages[0][1])
+    assert "CA AB 1836" in text and "NY S 8420" in text
+    assert _rows(fresh_db)[-1] == ("daily", "sent", 1, 2)
+
+
+def test_send_failure_is_one_line_exit_non_zero_and_never_shows_the_password(fresh_db, db_path, smtp, env):
+    _save(fresh_db, _replica_bill())
+    # The loopback server offers no STARTTLS, so a run that must encrypt before logging in fails.
+    env = {**env, "SMTP_STARTTLS": "1", "SMTP_USER": "alerts", "SMTP_PASSWORD": PASSWORD}
+
+    result = CliRunner().invoke(cli, ["digest", "daily", "--db", str(db_path)], env=env)
+
+    assert result.exit_code != 0
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ailabor: ") and "STARTTLS" in lines[0]
+    assert PASSWORD not in result.output
+    stored = fresh_db.execute("SELECT group_concat(message) FROM digests").fetchone()[0]
+    assert stored and PASSWORD not in stored
+    assert smtp.messages == []
+
+
+def test_title_with_newline_and_html_cannot_inject_a_header_or_markup(fresh_db, db_path, smtp, env):
+    title = "Digital replicas\r\nBcc: victim@evil.example\n\n<script>alert(1)</script><a href='x'>click</a>"
+    _save(fresh_db, _bill("ca", "AB 6", title, "A performer's digital replica.", url="javascript:alert(1)"))
+
+    _send(db_path, env)
+
+    recipients, message = smtp.messages[0]
+    assert recipients == ["director@union.example", "deputy@union.example"]
+    assert message["Bcc"] is None
+    assert "victim" not in str(message["Subject"]) + str(message["To"])
+    text, html = _parts(message)
+    assert "<script>" not in html and "<a href='x'>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "javascript:" not in html
+    assert "* CA AB 6: Digital replicas Bcc: victim@evil.example <script>" in text  # one line, as written
+
+
+def test_a_digest_for_one_topic_and_two_states_gets_only_those(fresh_db, db_path, smtp, env):
+    _save(fresh_db, _replica_bill("ca"), _replica_bill("ny", "S 8420"), _replica_bill("tx", "HB 99"),
+          _hiring_bill(),
+          _meeting("2025-04", "Hearing on digital replicas of performers and artificial intelligence",
+                   start="2025-03-05"))
+
+    assert _send(db_path, env, "replicas-ca-ny").status == "sent"
+
+    recipients, message = smtp.messages[0]
+    assert recipients == ["local@union.example"]
+    text, html = _parts(message)
+    assert "CA AB 1836" in text and "NY S 8420" in text
+    for excluded in ("TX HB 99", "CA SB 7", "Copyright Office"):
+        assert excluded not in text and excluded not in html
+    assert message["Subject"] == "Replicas in CA and NY: 2 new bills"
+
+
+def test_a_long_section_keeps_the_unions_priorities_and_links_to_the_rest(fresh_db, db_path, smtp, env):
+    _save(fresh_db, _replica_bill("ca", "AB 1"), _replica_bill("ny", "S 9"))
+    set_position(fresh_db, "ny-2025-s9", "support", "high")
+
+    _send(db_path, env, "short")
+
+    message = smtp.messages[0][1]
+    assert message["Subject"] == "Short: 2 new bills"
+    for part in _parts(message):
+        assert "NY S 9" in part and "CA AB 1" not in part
+        assert "and 1 more" in part
+    assert f"{SITE}/tracker/events?kind=bill_new&amp;id__gt=0&amp;id__lte=2" in _parts(message)[1]
+
+
+def test_events_outside_a_digests_filters_are_checked_once_and_not_sent(fresh_db, db_path, smtp, env):
+    _save(fresh_db, _hiring_bill())
+
+    assert _send(db_path, env, "replicas-ca-ny").status == "empty"
+    assert _send(db_path, env, "replicas-ca-ny").status == "nothing"
+
+    assert smtp.messages == []
+    assert _rows(fresh_db) == [("replicas-ca-ny", "empty", 1, 1)]
+
+
+def test_two_runs_at_once_send_one_email(fresh_db, db_path, smtp, env):
+    _save(fresh_db, _replica_bill())
+    smtp.delay = 0.5
+    outcomes = []
+    runs = [threading.Thread(target=lambda: outcomes.append(_send(db_path, env).status)) for _ in range(2)]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join()
+
+    assert sorted(outcomes) == ["busy", "sent"]
+    assert len(smtp.messages) == 1
+    assert [r[1] for r in _rows(fresh_db)] == ["sent"]
+
+
+def test_a_run_that_died_while_sending_blocks_nothing_and_its_events_are_sent(fresh_db, db_path, smtp, env):
+    _save(fresh_db, _replica_bill())
+    fresh_db["digests"].insert({"name": "daily", "status": "sending", "first_event_id": 1, "last_event_id": 1})
+    db_path.with_name(f"{db_path.stem}.digest-daily.lock").touch()  # its lock file outlives it; its flock does not
+
+    assert _send(db_path, env).status == "sent"
+
+    assert [r[1] for r in _rows(fresh_db)] == ["failed", "sent"]
+    assert "CA AB 1836" in _parts(smtp.messages[0][1])[0]
+
+
+def test_dry_run_sends_and_records_nothing_and_writes_the_eml(fresh_db, db_path, smtp, env, tmp_path):
+    _save(fresh_db, _replica_bill())
+    out = tmp_path / "digest.eml"
+    env = {k: v for k, v in env.items() if not k.startswith("SMTP_")}
+
+    result = CliRunner().invoke(cli, ["digest", "daily", "--db", str(db_path), "--dry-run", "--out", str(out)],
+                                env=env)
+
+    assert result.exit_code == 0, result.output
+    assert "Subject: AI Labor Watch, daily: 1 new bill" in result.output
+    assert smtp.messages == [] and _rows(fresh_db) == []
+    saved = email.message_from_bytes(out.read_bytes(), policy=email.policy.default)
+    assert saved["Subject"] == "AI Labor Watch, daily: 1 new bill"
+
+
+def test_footer_lists_source_health_flags(fresh_db, db_path, smtp, env, monkeypatch):
+    import scrapers.health
+
+    monkeypatch.setattr(scrapers.health, "source_flags",
+                        lambda database: ["openstates: no successful run for 3 days"], raising=False)
+    _save(fresh_db, _replica_bill())
+
+    _send(db_path, env)
+
+    for part in _parts(smtp.messages[0][1]):
+        assert "openstates: no successful run for 3 days" in part
+
+
+def test_sending_without_smtp_settings_is_refused_before_anything_happens(fresh_db, db_path, env):
+    _save(fresh_db, _replica_bill())
+    env = {k: v for k, v in env.items() if k != "SMTP_HOST"}
+
+    result = CliRunner().invoke(cli, ["digest", "daily", "--db", str(db_path)], env={**env, "SMTP_HOST": ""})
+
+    assert result.exit_code != 0
+    assert result.output.startswith("ailabor: SMTP_HOST not set") and len(result.output.splitlines()) == 1
+    assert _rows(fresh_db) == []
+
+
+@pytest.mark.parametrize(("content", "says"), [
+    ("daily: [unclosed", "YAML syntax error at line"),
+    ("daily:\n  subject: Hi\n", "needs 'recipients'"),
+    ("daily:\n  subject: Hi\n  recipients: [not-an-address]\n", "'not-an-address' is not an email address"),
+    ("daily:\n  subject: Hi\n  recipients: [a@b.example]\n  topics: [replicas]\n", "'replicas' is not in topics.yml"),
+    ("daily:\n  subject: Hi\n  recipients: [a@b.example]\n  look_ahead_days: soon\n", "whole number of days"),
+    ("daily:\n  subject: Hi\n  recipients: [a@b.example]\n  watch_only: true\n", "unknown setting 'watch_only'"),
+    ("daily:\n  subject: Hi\n  recipients: [a@b.example]\n  kinds: [bill_moved]\n", "'bill_moved' is not a kind"),
+])
+def test_a_malformed_digests_file_is_one_line_saying_what_to_fix(tmp_path, db_path, content, says):
+    bad = tmp_path / "digests.yml"
+    bad.write_text(content)
+
+    with pytest.raises(ConfigError, match=says):
+        load_digests(bad)
+    result = CliRunner().invoke(cli, ["digest", "daily", "--db", str(db_path), "--dry-run"],
+                                env={"AILABOR_DIGESTS": str(bad)})
+    assert result.exit_code != 0 and len(result.output.strip().splitlines()) == 1
+
+
+def test_unknown_digest_name_lists_the_digests(db_path, env):
+    result = CliRunner().invoke(cli, ["digest", "weekly", "--db", str(db_path), "--dry-run"], env=env)
+
+    assert result.exit_code != 0
+    assert "no digest named 'weekly'" in result.output and "daily, replicas-ca-ny, short" in result.output
+
+
+def test_the_shipped_digests_file_has_the_directors_daily_and_the_members_weekly():
+    digests = load_digests()
+
+    assert {"director", "members"} <= set(digests)
+    assert not digests["director"].send_when_empty and digests["director"].show_notes
+    assert not digests["members"].show_notes
+
+
+def test_min_priority_keeps_only_bills_positioned_at_least_that_high(fresh_db):
+    _save(fresh_db, _replica_bill("ca", "AB 1"), _replica_bill("ca", "AB 2"), _replica_bill("ca", "AB 3"))
+    set_position(fresh_db, "ca-2025-ab1", "oppose", "high")
+    set_position(fresh_db, "ca-2025-ab2", "support", "low")
+    urgent = DigestDef(name="urgent", subject="Urgent", recipients=("d@union.example",), min_priority="medium")
+
+    digest = select_digest(fresh_db, urgent, today=TODAY)
+
+    assert [item.label for section in digest.sections for item in section.items] == ["CA AB 1"]
