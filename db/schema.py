@@ -210,6 +210,13 @@ def m002_bill_other_titles(db: sqlite_utils.Database) -> None:
     db["bills"].add_column("other_titles", str)
 
 
+@migrations()
+def m003_indexes_for_the_site(db: sqlite_utils.Database) -> None:
+    # The home page's map counts relevant bills per state; the enacted-laws list sorts by status date.
+    db["bills"].create_index(["relevant", "jurisdiction"])
+    db["bills"].create_index(["status", "status_date"])
+
+
 def migrate(db: sqlite_utils.Database) -> None:
     """Bring a database of any earlier schema up to date; a no-op on a current one."""
     migrations.apply(db)

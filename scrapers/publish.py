@@ -26,9 +26,15 @@ def publish(source: str | os.PathLike[str] | None = None, target: str | os.PathL
         conn.execute("VACUUM INTO ?", [str(tmp)])
     finally:
         conn.close()
-    # The copy is served immutable, so it must not keep a WAL beside it.
     out = sqlite3.connect(str(tmp))
     try:
+        # The union's internal record stays home: digest recipients, override notes, position notes.
+        out.execute("DELETE FROM digests")
+        out.execute("UPDATE overrides SET note = NULL")
+        out.execute("UPDATE positions SET note = NULL")
+        out.commit()
+        out.execute("VACUUM")
+        # The copy is served immutable, so it must not keep a WAL beside it.
         out.execute("PRAGMA journal_mode = DELETE")
     finally:
         out.close()

@@ -3,23 +3,32 @@
 The members' face serves the published snapshot immutable with no
 arbitrary SQL and tight limits; the director's face serves the working
 database with full SQL, bound to localhost or behind a password.
+Everything else the site shows (canned queries, feeds, facets, column
+help) comes from metadata.yml and is the same on both faces.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import sys
 from pathlib import Path
 from typing import Any
 
+import click
 import yaml
 
 from db import REPO_ROOT
+from db.schema import INTERNAL_TABLES
 
 METADATA = REPO_ROOT / "metadata.yml"
 TEMPLATES = REPO_ROOT / "templates"
 STATIC = REPO_ROOT / "static"
+PLUGINS = REPO_ROOT / "scrapers" / "site_plugins"
+# The director's password hash (from `datasette hash-password`); only its name is ever written to a file.
+PASSWORD_HASH_ENV = "AILABOR_DIRECTOR_PASSWORD_HASH"
+DIRECTOR = "director"
 
 PUBLIC_SETTINGS: dict[str, Any] = {
     "default_allow_sql": False,
@@ -44,12 +53,38 @@ def load_metadata() -> dict[str, Any]:
     return yaml.safe_load(METADATA.read_text())
 
 
+class Refused(click.ClickException):
+    """A face that must not start as asked; the message says what to do instead."""
+
+
+def password_protected() -> bool:
+    return bool(os.environ.get(PASSWORD_HASH_ENV))
+
+
+def check_exposure(*, public: bool, host: str) -> None:
+    """The director's face answers any SQL, so it listens beyond this machine only behind a password."""
+    if public or password_protected() or _loopback(host):
+        return
+    raise Refused(f"refusing to serve the director's face on {host} without a password: set {PASSWORD_HASH_ENV}"
+                  " (make one with `datasette hash-password`), or use --host 127.0.0.1, or --public")
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def datasette_command(database: Path, *, public: bool, host: str = "127.0.0.1", port: int = 8001) -> list[str]:
     """The ``datasette serve`` command line of one face."""
+    check_exposure(public=public, host=host)
     args = [sys.executable, "-m", "datasette", "serve"]
     args += ["-i", str(database)] if public else [str(database)]
-    args += ["-m", str(write_metadata(database)), "--template-dir", str(TEMPLATES), "--static", f"static:{STATIC}",
-             "-h", host, "-p", str(port)]
+    args += ["-m", str(write_metadata(database, public=public)), "--template-dir", str(TEMPLATES),
+             "--static", f"static:{STATIC}", "--plugins-dir", str(PLUGINS), "-h", host, "-p", str(port)]
     for name, value in settings_for(public).items():
         args += ["--setting", name, _setting_text(value)]
     return args
@@ -61,14 +96,14 @@ def make_datasette(database: Path, *, public: bool) -> Any:
 
     files = {"immutables": [str(database)]} if public else {"files": [str(database)]}
     return Datasette(
-        metadata=metadata_for(database), template_dir=str(TEMPLATES), static_mounts=[("static", str(STATIC))],
-        settings=settings_for(public), **files)
+        metadata=metadata_for(database, public=public), template_dir=str(TEMPLATES),
+        static_mounts=[("static", str(STATIC))], plugins_dir=str(PLUGINS), settings=settings_for(public), **files)
 
 
-def write_metadata(database: Path) -> Path:
+def write_metadata(database: Path, *, public: bool) -> Path:
     """The metadata for serving this file, written beside it (Datasette reads metadata from a file)."""
-    target = database.parent / f".{database.stem}.metadata.json"
-    target.write_text(json.dumps(metadata_for(database), indent=2))
+    target = database.parent / f".{database.stem}.{'public' if public else 'director'}.metadata.json"
+    target.write_text(json.dumps(metadata_for(database, public=public), indent=2))
     return target
 
 
@@ -85,10 +120,24 @@ def serve(database: Path, *, public: bool, host: str, port: int) -> int:
     return 0  # pragma: no cover - execv does not return
 
 
-def metadata_for(database: Path) -> dict[str, Any]:
-    """metadata.yml with its database section under the name Datasette will give this file."""
+def metadata_for(database: Path, *, public: bool) -> dict[str, Any]:
+    """metadata.yml with its database section under the name Datasette will give this file, plus the face's rules.
+
+    Hidden tables are only unlisted; on the members' face the internal ones
+    (crawl errors, digest recipients, overrides) are refused outright. With
+    a password hash in the environment the director's face admits only the
+    director, by HTTP basic auth, on every page.
+    """
     metadata = load_metadata()
     databases = metadata.get("databases", {})
     if database.stem not in databases and "tracker" in databases:
         databases[database.stem] = databases.pop("tracker")
+    tables = databases.setdefault(database.stem, {}).setdefault("tables", {})
+    if public:
+        for name in INTERNAL_TABLES:
+            tables.setdefault(name, {}).update(hidden=True, allow=False)
+    elif password_protected():
+        metadata.setdefault("plugins", {})["datasette-auth-passwords"] = {
+            f"{DIRECTOR}_password_hash": {"$env": PASSWORD_HASH_ENV}, "http_basic_auth": True}
+        metadata["allow"] = {"id": DIRECTOR}
     return metadata

@@ -311,7 +311,9 @@ class Store:
         """Link a hearing to the tracked bills on its agenda, with one event per new link."""
         if not item.bill_ids:
             return
-        known = {r[0] for r in self.db.execute(
+        # Bills of this batch are not written yet: they count as known too.
+        known = {r["id"] for r in self._writes.upserts.get("bills", [])} & set(item.bill_ids)
+        known |= {r[0] for r in self.db.execute(
             f"SELECT id FROM bills WHERE id IN ({_in_clause(item.bill_ids)})", item.bill_ids).fetchall()}
         linked = {r[0] for r in self.db.execute(
             "SELECT bill_id FROM meeting_bills WHERE meeting_id = ?", [item.id]).fetchall()}

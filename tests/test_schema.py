@@ -83,3 +83,19 @@ def test_database_at_the_first_migration_gains_later_columns_keeping_its_rows(db
     upgraded = db.connect(db_path)
     assert "other_titles" in upgraded["bills"].columns_dict
     assert upgraded["bills"].get("us-118-s1")["title"] == "T"
+
+
+def test_snapshot_leaves_the_unions_internal_notes_at_home(fresh_db, db_path):
+    from scrapers.publish import publish
+
+    fresh_db["bills"].insert({"id": "ca-1-ab1", "jurisdiction": "ca", "identifier": "AB 1", "source": "t",
+                              "title": "T"})
+    fresh_db["positions"].insert({"bill_id": "ca-1-ab1", "stance": "support", "priority": "high",
+                                  "note": "call the chair's chief of staff"})
+    fresh_db["digests"].insert({"name": "director", "recipients": "director@union.example", "status": "sent"})
+    fresh_db["overrides"].insert({"item_id": "ca-1-ab1", "relevant": 1, "note": "strategy"})
+    snapshot = sqlite3.connect(publish(db_path))
+    assert snapshot.execute("SELECT stance, priority, note FROM positions").fetchall() == [("support", "high", None)]
+    assert snapshot.execute("SELECT count(*) FROM digests").fetchone()[0] == 0
+    assert snapshot.execute("SELECT note FROM overrides").fetchall() == [(None,)]
+    assert "director@union.example" not in "".join(snapshot.iterdump())

@@ -116,3 +116,13 @@ def test_simple_resolution_is_done_after_one_chamber(fresh_db):
                                 Action("2024-02-20", "Adopted", "lower", ["passage"])])
     Store(fresh_db).save([resolution])
     assert fresh_db["bills"].get(resolution.id)["status"] == "passed_legislature"
+
+
+def test_hearing_links_a_bill_stored_in_the_same_batch(fresh_db):
+    bill = _bill()
+    hearing = MeetingItem(id="osevents-1", jurisdiction="ca", kind="hearing", source="test",
+                          title="Assembly Labor and Employment Committee", start="2024-04-10T09:00",
+                          bill_ids=[bill.id, "ca-20232024-ab9999"])
+    Store(fresh_db).save([bill, hearing])
+    assert fresh_db.execute("SELECT bill_id FROM meeting_bills").fetchall() == [(bill.id,)]
+    assert sorted(_kinds(fresh_db)) == ["bill_new", "hearing_scheduled", "meeting_new"]
