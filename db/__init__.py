@@ -6,6 +6,7 @@ timeout are always on and the schema is always current.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -61,6 +62,30 @@ def connect(path: str | os.PathLike[str] | None = None, *, migrate: bool = True)
 
 class UnusableDatabase(sqlite3.DatabaseError):
     """The file is not a SQLite database, or not one this tracker can upgrade; the message names it."""
+
+
+def lock_path(name: str, path: str | os.PathLike[str] | None = None) -> Path:
+    """``db/tracker.NAME.lock``: a lock file beside the working database it guards."""
+    working = db_path(path)
+    return working.with_name(f"{working.stem}.{name}.lock")
+
+
+@contextmanager
+def exclusive(name: str, path: str | os.PathLike[str] | None = None) -> Iterator[bool]:
+    """Hold the lock NAME of this database for the ``with`` block; yields False when another process holds it.
+
+    The lock belongs to the open file, so the kernel drops it when its
+    process dies, however it dies: a crashed crawl or digest never blocks the next.
+    """
+    target = lock_path(name, path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
 
 
 @contextmanager

@@ -13,14 +13,12 @@ run that dies.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import re
 import smtplib
 import ssl
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
@@ -39,7 +37,7 @@ import yaml
 import db
 from db import REPO_ROOT, write_transaction
 from scrapers.positions import PRIORITIES
-from scrapers.sources import ConfigError
+from scrapers.sources import ConfigError, read_yaml
 from scrapers.store import display_id, utcnow
 from scrapers.vocab import EVENT_KINDS
 
@@ -99,15 +97,7 @@ class DigestDef:
 
 def load_digests(path: Path = DIGESTS_FILE) -> dict[str, DigestDef]:
     """Read and check every definition, so a mistake is reported as one line naming its fix."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path.name}: cannot be read ({exc.strerror or exc})") from exc
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ConfigError(f"{path.name}: YAML syntax error{at}: {problem} (check indentation and quotes)") from exc
+    data = read_yaml(path)
     if not isinstance(data, dict) or not data:
         raise ConfigError(f"{path.name}: expected one or more digests, each starting with its name and a colon")
     digests = {}
@@ -800,25 +790,6 @@ class Outcome:
     preview: str | None = None
 
 
-@contextmanager
-def _digest_lock(db_file: Path, name: str) -> Iterator[bool]:
-    """An exclusive lock per digest beside the database; yields False when another run holds it.
-
-    The kernel releases a flock when its process dies, so a crashed run never blocks the next one.
-    """
-    path = db_file.with_name(f"{db_file.stem}.digest-{name}.lock")
-    with open(path, "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def run_digest(name: str, db_file: str | os.PathLike[str] | None = None, *, dry_run: bool = False,
                out: str | os.PathLike[str] | None = None, today: date | None = None,
                env: Mapping[str, str] | None = None) -> Outcome:
@@ -840,7 +811,7 @@ def run_digest(name: str, db_file: str | os.PathLike[str] | None = None, *, dry_
             preview = (f"To: {message['To']}\nSubject: {message['Subject']}\n\n"
                        f"{message.get_body(('plain',)).get_content()}")
             return Outcome("dry-run", f"{name}: dry run, nothing sent or recorded: {digest.subject}", preview)
-        with _digest_lock(db.db_path(db_file), name) as locked:
+        with db.exclusive(f"digest-{name}", db_file) as locked:
             if not locked:
                 return Outcome("busy", f"{name}: another run is sending this digest; nothing done")
             assert settings is not None

@@ -34,6 +34,8 @@ from typing import Any
 
 import yaml
 
+from scrapers.sources import read_yaml
+
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "topics.yml"
 
 # Upstream web searches degrade (and Open States may reject the query) when too long.
@@ -472,16 +474,7 @@ class _Validator:
 def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
     """Read and compile topics.yml: the path given, else ``$AILABOR_TOPICS``, else the repository's own."""
     p = Path(path or os.environ.get("AILABOR_TOPICS") or DEFAULT_PATH)
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise TaxonomyError(f"{p.name}: cannot be read ({e.strerror or e})") from e
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        at = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(e, "problem", None) or "invalid YAML"
-        raise TaxonomyError(f"{p.name}: YAML syntax error{at}: {problem} (check indentation and quotes)") from e
-    return Taxonomy(data, source=p.name)
+    return Taxonomy(read_yaml(p, TaxonomyError), source=p.name)
 
 
 # --- evaluation against labelled bills ------------------------------------------

@@ -11,7 +11,6 @@ scheduler are kept out too), and a lock file per scheduler.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import os
@@ -32,7 +31,6 @@ from pathlib import Path
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from apscheduler.events import EVENT_SCHEDULER_STARTED, SchedulerEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.base import BaseScheduler
@@ -40,7 +38,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 import db
-from scrapers.sources import ConfigError
+from scrapers.sources import ConfigError, read_yaml
 from scrapers.store import utcnow
 
 logger = logging.getLogger(__name__)
@@ -125,17 +123,7 @@ def load_schedule(path: str | os.PathLike[str] | None = None,
     """
     file = schedule_path(path)
     name = file.name
-    try:
-        data = yaml.safe_load(file.read_text())
-    except OSError as exc:
-        raise ConfigError(f"{name}: cannot be read: {exc.strerror or exc}") from exc
-    except yaml.YAMLError as exc:
-        # The context mark is where the broken construct began (an unclosed quote), nearer the mistake.
-        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = ", ".join(filter(None, [getattr(exc, "context", None), getattr(exc, "problem", None)]))
-        problem = problem or str(exc).splitlines()[0]
-        raise ConfigError(f"{name}: not valid YAML{where}: {problem}; fix that line") from exc
+    data = read_yaml(file)
     if not isinstance(data, dict):
         raise ConfigError(f"{name}: must be a mapping with a 'sources' section")
     _no_unknown_keys(name, "the top level", data, TOP_KEYS)
@@ -232,38 +220,20 @@ def list_jobs(schedule: Schedule, now: datetime, count: int = 3) -> list[str]:
 # Locks ---------------------------------------------------------------------------------------
 
 
-def lock_path(db_file: str | os.PathLike[str] | None, name: str) -> Path:
-    working = db.db_path(db_file)
-    return working.with_name(f"{working.stem}.{name}.lock")
-
-
-@contextmanager
-def _flock(path: Path) -> Iterator[bool]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # The lock belongs to this open file; the OS drops it when the process dies, however it dies.
-    with open(path, "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        yield True
-
-
 @contextmanager
 def source_lock(db_file: str | os.PathLike[str] | None, source: str) -> Iterator[bool]:
     """Held for as long as a source is crawled; yields False when another process crawls it."""
-    with _flock(lock_path(db_file, source)) as acquired:
+    with db.exclusive(source, db_file) as acquired:
         yield acquired
 
 
 @contextmanager
 def scheduler_lock(db_file: str | os.PathLike[str] | None) -> Iterator[None]:
     """One scheduler per database: a second one stops at once with SchedulerBusy."""
-    path = lock_path(db_file, "scheduler")
-    with _flock(path) as acquired:
+    with db.exclusive("scheduler", db_file) as acquired:
         if not acquired:
-            raise SchedulerBusy(f"another scheduler is already running for this database (it holds {path})")
+            raise SchedulerBusy("another scheduler is already running for this database "
+                                f"(it holds {db.lock_path('scheduler', db_file)})")
         yield
 
 

@@ -15,12 +15,27 @@ class ConfigError(ValueError):
     """A configuration file that cannot be used; the message says what to fix."""
 
 
+def read_yaml(path: Path, error: type[ValueError] = ConfigError) -> Any:
+    """A configuration file's content; an unreadable file or a YAML mistake is one line naming where to look.
+
+    Every file a person edits (topics.yml, digests.yml, schedule.yml, sources.yml) is read here.
+    """
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise error(f"{path.name}: cannot be read ({exc.strerror or exc})") from exc
+    except yaml.YAMLError as exc:
+        # The context mark is where the broken construct began (an unclosed quote), nearer the mistake.
+        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = ", ".join(filter(None, [getattr(exc, "context", None), getattr(exc, "problem", None)]))
+        problem = problem or str(exc).splitlines()[0]
+        raise error(f"{path.name}: YAML syntax error{where}: {problem} (check indentation and quotes)") from exc
+
+
 @cache
 def source_config(name: str, path: Path = SOURCES_FILE) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path.name}: cannot be read: {str(exc).splitlines()[0]}") from exc
+    data = read_yaml(path) or {}
     if not isinstance(data, dict) or not isinstance(data.get(name, {}), dict):
         raise ConfigError(f"{path.name}: the section {name!r} must be a mapping of settings")
     return dict(data.get(name) or {})

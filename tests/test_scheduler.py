@@ -39,7 +39,8 @@ from scrapers.sources import ConfigError
 from tests.conftest import FIXTURES, REPO, crawl
 
 NEW_YORK = ZoneInfo("America/New_York")
-DEFAULT_SOURCES = ["federal_register", "congress", "openstates", "regulations_gov", "agency_pages"]
+DEFAULT_SOURCES = ["federal_register", "congress", "openstates", "openstates_events", "congress_hearings",
+                   "regulations_gov", "agency_pages"]
 
 
 def _schedule_file(tmp_path: Path, text: str) -> Path:
@@ -124,8 +125,8 @@ def test_default_schedule_keeps_local_time_across_the_march_change():
                     datetime(2026, 3, 8, 14, 20, tzinfo=UTC)]
 
 
-def test_default_schedule_names_only_spiders_that_exist():
-    assert {job.source for job in load_schedule(SCHEDULE_FILE, known_sources=_spiders()).jobs} <= set(_spiders())
+def test_default_schedule_runs_every_spider_and_only_spiders_that_exist():
+    assert {job.source for job in load_schedule(SCHEDULE_FILE, known_sources=_spiders()).jobs} == set(_spiders())
 
 
 def test_default_schedule_has_every_source_with_a_timeout_and_interval():
@@ -159,7 +160,7 @@ def test_scheduler_jobs_never_overlap_merge_missed_runs_and_allow_late_starts(tm
     ("sources:\n  federal_register: {cron: '15 7 * * mon', timeout: soon}\n", "is not a duration"),
     ("timezone: Mars/Olympus\nsources:\n  federal_register: {cron: '15 7 * * mon'}\n", "unknown timezone"),
     ("runner: kubernetes\nsources:\n  federal_register: {cron: '15 7 * * mon'}\n", "runner must be one of"),
-    ("sources:\n  federal_register: {cron: \"15 7 * * mon}\n", "not valid YAML at line 2"),
+    ("sources:\n  federal_register: {cron: \"15 7 * * mon}\n", "YAML syntax error at line 2"),
     ("- federal_register\n", "must be a mapping"),
 ])
 def test_a_bad_schedule_is_one_line_saying_what_to_fix(tmp_path, text, message):
@@ -190,7 +191,7 @@ def test_malformed_schedule_never_shows_a_traceback(tmp_path):
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines() == [done.stderr.strip()]
-    assert done.stderr.startswith("ailabor: schedule.yml: not valid YAML at line")
+    assert done.stderr.startswith("ailabor: schedule.yml: YAML syntax error at line")
 
 
 # --list and --once ----------------------------------------------------------------------------
