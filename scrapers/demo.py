@@ -17,7 +17,7 @@ from pathlib import Path
 
 from db import REPO_ROOT
 from scrapers.publish import publish
-from scrapers.replay import serving
+from scrapers.replay import Cassette, serving
 
 FIXTURES = REPO_ROOT / "tests" / "fixtures"
 # source → (base-URL variable, key variable or None)
@@ -25,9 +25,25 @@ DEMO_SOURCES = {
     "federal_register": ("FEDERAL_REGISTER_API_URL", None),
     "congress": ("CONGRESS_API_URL", "CONGRESS_API_KEY"),
     "openstates": ("OPENSTATES_API_URL", "OPENSTATES_API_KEY"),
+    "openstates_events": ("OPENSTATES_API_URL", "OPENSTATES_API_KEY"),
+    "congress_hearings": ("CONGRESS_API_URL", "CONGRESS_API_KEY"),
     "regulations_gov": ("REGULATIONS_GOV_API_URL", "DATA_GOV_API_KEY"),
     "agency_pages": ("AGENCY_PAGES_BASE_URL", None),
 }
+# Sources that look for hearings on the bills the others store: crawled once those are stored.
+AFTER_BILLS = ("openstates_events", "congress_hearings")
+
+
+def merged_cassette(paths: list[Path]) -> Cassette:
+    """One cassette for the sources that share a base-URL variable, which can point at one server only."""
+    routes = []
+    for path in paths:
+        cassette = Cassette.load(path)
+        for route in cassette.routes:
+            if route.file:
+                route.file = str(cassette.folder / route.file)
+            routes.append(route)
+    return Cassette(routes, FIXTURES)
 
 
 def build_demo(database: Path) -> Iterator[str]:
@@ -37,23 +53,27 @@ def build_demo(database: Path) -> Iterator[str]:
     # Recorded responses need no pacing: no delays, and Open States' minute is half a second.
     env = dict(os.environ, AILABOR_DB=str(database), OPENSTATES_MINUTE_SECONDS="0.5",
                AILABOR_DOWNLOAD_DELAY="0")
-    sources = []
+    cassettes: dict[str, list[Path]] = {}
+    passes: tuple[list[str], list[str]] = ([], [])
+    for source, (url_var, key_var) in DEMO_SOURCES.items():
+        cassette = FIXTURES / source / "cassette.yml"
+        if not cassette.exists():
+            continue
+        cassettes.setdefault(url_var, []).append(cassette)
+        if key_var:
+            env[key_var] = "demo-key-not-secret"
+        passes[source in AFTER_BILLS].append(source)
     with ExitStack() as stack:
-        for source, (url_var, key_var) in DEMO_SOURCES.items():
-            cassette = FIXTURES / source / "cassette.yml"
-            if not cassette.exists():
-                continue
-            server = stack.enter_context(serving(cassette))
-            env[url_var] = server.url
-            if key_var:
-                env[key_var] = "demo-key-not-secret"
-            sources.append(source)
-        result = subprocess.run(
+        for url_var, paths in cassettes.items():
+            env[url_var] = stack.enter_context(serving(merged_cassette(paths))).url
+        results = [subprocess.run(
             [sys.executable, "-m", "scrapers.cli", "crawl", *sources, "--db", str(database)],
-            env=env, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
-    yield from result.stdout.splitlines()
-    if result.returncode not in (0, 1):
-        yield f"demo crawl failed: {result.stderr.strip().splitlines()[-1] if result.stderr.strip() else ''}"
-        return
+            env=env, cwd=REPO_ROOT, capture_output=True, text=True, check=False) for sources in passes if sources]
+    for result in results:
+        yield from result.stdout.splitlines()
+    for result in results:
+        if result.returncode not in (0, 1):
+            yield f"demo crawl failed: {result.stderr.strip().splitlines()[-1] if result.stderr.strip() else ''}"
+            return
     snapshot = publish(database)
     yield f"demo database: {database}; snapshot: {snapshot}"

@@ -5,7 +5,9 @@ Spiders are pointed at it through their base-URL setting, so tests and
 cassette is a list of routes; the first route whose path and query match
 answers, and a route with ``times`` answers only that many times, which is
 how a test serves a 429 first and the real page after it. Faults (a delay,
-a reset connection, a truncated body) are route options too.
+a reset connection, a truncated body) are route options too; tests/faults.py
+derives a faulty route from a good one, and each hit names the route that
+answered it, so a test can tell that its fault was really served.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ class Hit:
     query: dict[str, list[str]]
     headers: dict[str, str]
     status: int
+    route: Route | None = None
 
 
 class Cassette:
@@ -115,7 +118,8 @@ class ReplayServer:
             route = next((r for r in self.cassette.routes if r.matches(split.path, query)), None)
             if route is not None and route.times is not None:
                 route.times -= 1
-            self.hits.append(Hit(split.path, query, dict(handler.headers.items()), route.status if route else 404))
+            self.hits.append(Hit(split.path, query, dict(handler.headers.items()), route.status if route else 404,
+                                 route))
         if route is None:
             self._send(handler, 404, {"Content-Type": "application/json"},
                        json.dumps({"error": f"no recorded response for {handler.path}"}).encode())
@@ -137,12 +141,16 @@ class ReplayServer:
 
     @staticmethod
     def _send(handler: BaseHTTPRequestHandler, status: int, headers: dict[str, str], body: bytes) -> None:
-        handler.send_response(status)
-        for name, value in headers.items():
-            handler.send_header(name, value)
-        handler.send_header("Content-Length", str(len(body)))
-        handler.end_headers()
-        handler.wfile.write(body)
+        try:
+            handler.send_response(status)
+            for name, value in headers.items():
+                handler.send_header(name, value)
+            handler.send_header("Content-Length", str(len(body)))
+            handler.end_headers()
+            handler.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            # A client that timed out on a delayed route has gone: that is the fault being played.
+            handler.close_connection = True
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         server = self

@@ -24,6 +24,7 @@ SHARED_FIXTURES = REPO.parent / "shared" / "fixtures"
 BASE_URL_VARS = {
     "federal_register": "FEDERAL_REGISTER_API_URL",
     "congress": "CONGRESS_API_URL",
+    "congress_hearings": "CONGRESS_API_URL",
     "openstates": "OPENSTATES_API_URL",
     "openstates_events": "OPENSTATES_API_URL",
     "regulations_gov": "REGULATIONS_GOV_API_URL",
@@ -52,14 +53,21 @@ class CrawlResult:
 def crawl(source: str, server: ReplayServer, db_path: Path, env: dict[str, str] | None = None,
           timeout: float = 120) -> CrawlResult:
     """Run ``ailabor crawl SOURCE`` against a replay server, as the scheduler would."""
+    done = subprocess.run([sys.executable, "-m", "scrapers.cli", "crawl", source, "--db", str(db_path)],
+                          env=crawl_env(server, db_path, env), cwd=REPO, capture_output=True, text=True,
+                          timeout=timeout, check=False)
+    return CrawlResult(done.returncode, done.stdout, done.stderr)
+
+
+def crawl_env(server: ReplayServer, db_path: Path, env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a test crawl: every upstream on the replay server, short pauses, the test database."""
     full_env = dict(os.environ)
     for var in set(BASE_URL_VARS.values()):
         full_env[var] = server.url
-    full_env.update({"AILABOR_DB": str(db_path), "AILABOR_RETRY_BACKOFF": "0.05", "AILABOR_LOG_LEVEL": "INFO"})
+    full_env.update({"AILABOR_DB": str(db_path), "AILABOR_RETRY_BACKOFF": "0.05",
+                     "AILABOR_DOWNLOAD_DELAY": "0", "AILABOR_LOG_LEVEL": "INFO"})
     full_env.update(env or {})
-    done = subprocess.run([sys.executable, "-m", "scrapers.cli", "crawl", source, "--db", str(db_path)],
-                          env=full_env, cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False)
-    return CrawlResult(done.returncode, done.stdout, done.stderr)
+    return full_env
 
 
 @pytest.fixture
@@ -81,3 +89,10 @@ def replay():
 def shared_samples(source: str, pattern: str = "*.json") -> list[Path]:
     folder = SHARED_FIXTURES / source
     return sorted(folder.glob(pattern)) if folder.is_dir() else []
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The fault suite's figures, when fault cases ran (tests/faults.py)."""
+    from tests.faults import report_figures
+
+    report_figures(terminalreporter)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -27,7 +26,6 @@ import scrapy
 from parsel import Selector, SelectorList
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
-from scrapy.settings import Settings
 from twisted.python.failure import Failure
 
 from scrapers.dates import parse_meeting_start
@@ -167,12 +165,6 @@ class AgencyPagesSpider(TrackerSpider):
     base_url_setting = "AGENCY_PAGES_BASE_URL"
     # HTML sites, unlike the APIs: their robots.txt applies.
     custom_settings = {"ROBOTSTXT_OBEY": True}
-
-    @classmethod
-    def update_settings(cls, settings: Settings) -> None:
-        super().update_settings(settings)
-        delay = os.environ.get("AILABOR_DOWNLOAD_DELAY") or source_config(cls.name).get("download_delay", 1.0)
-        settings.set("DOWNLOAD_DELAY", float(delay), priority="spider")
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         config = source_config(self.name)

@@ -23,6 +23,7 @@ from twisted.python.failure import Failure
 import db
 from scrapers.relevance import Taxonomy, load_taxonomy
 from scrapers.runs import RunLog
+from scrapers.sources import source_config
 
 logger = logging.getLogger(__name__)
 
@@ -46,12 +47,30 @@ class TrackerSpider(scrapy.Spider):
         spider.next_watermark = None
         spider.partial_reason = None
         spider.failed_requests = 0
+        spider.lost_items = 0
         spider.good_responses = 0
+        # A spider that finds nothing to ask sets this: a run without requests is then complete, not failed.
+        spider.nothing_to_ask = False
         spider.pipeline_counts = {"items": 0, "new": 0, "updated": 0}
         spider.report = {}
         spider.last_failure = None
         crawler.signals.connect(spider._closed, signal=signals.spider_closed)
         return spider
+
+    @classmethod
+    def update_settings(cls, settings: Any) -> None:
+        """Pace the spider: ``AILABOR_DOWNLOAD_DELAY`` if set, else ``download_delay`` of its sources.yml section.
+
+        Read when the crawler is made, not at import, so that a broken
+        sources.yml is a one-line error; the variable lets a replay or a
+        mirror on this machine go without pauses that only upstreams need.
+        """
+        super().update_settings(settings)
+        delay = os.environ.get("AILABOR_DOWNLOAD_DELAY")
+        if delay is None:
+            delay = source_config(cls.name).get("download_delay")
+        if delay is not None:
+            settings.set("DOWNLOAD_DELAY", float(delay), priority="spider")
 
     @classmethod
     def missing_key(cls) -> str | None:
@@ -74,10 +93,29 @@ class TrackerSpider(scrapy.Spider):
 
     # Errors -------------------------------------------------------------------------------------
 
-    def reject(self, url: str | None, kind: str, message: str) -> None:
-        """Record one bad response or item; the crawl goes on."""
+    def reject(self, url: str | None, kind: str, message: str, *, lost: bool = True) -> None:
+        """Record one bad response or item; the crawl goes on, but a run that lost something is not complete.
+
+        ``lost=False`` is for what costs no data (an optional lookup, a document
+        withdrawn upstream) and for failures already counted as failed requests.
+        """
         logger.warning("%s: %s: %s", kind, url, message)
         self.run.error(url, kind, message)
+        if lost:
+            self.lost_items += 1
+
+    def empty_page(self, response: Response, results: int, remaining: int | None) -> bool:
+        """True (recorded; the run is partial) when a page holds no results although its envelope says some remain.
+
+        Search backends answer so under load (an empty page, totals intact);
+        taken at its word it would let the watermark pass items never seen.
+        """
+        if results or not isinstance(remaining, int) or remaining <= 0:
+            return False
+        self.failed_requests += 1
+        self.reject(response.url, "empty_page", f"no results, but the envelope says {remaining} remain",
+                    lost=False)
+        return True
 
     def load_json(self, response: Response) -> Any:
         """The response's JSON, or None after recording why it is not JSON."""
@@ -87,9 +125,10 @@ class TrackerSpider(scrapy.Spider):
             self.failed_requests += 1
             head = response.body[:200].lstrip().lower()
             if head.startswith((b"<!doctype", b"<html", b"<")):
-                self.reject(response.url, "html_instead_of_json", f"HTTP {response.status} with an HTML page")
+                self.reject(response.url, "html_instead_of_json", f"HTTP {response.status} with an HTML page",
+                            lost=False)
             else:
-                self.reject(response.url, "invalid_json", f"HTTP {response.status}: {exc}")
+                self.reject(response.url, "invalid_json", f"HTTP {response.status}: {exc}", lost=False)
             return None
         self.good_responses += 1
         return data
@@ -102,13 +141,13 @@ class TrackerSpider(scrapy.Spider):
         self.failed_requests += 1
         if response is not None:
             message = f"HTTP {response.status}"
-            self.reject(url, "http_error", message)
+            self.reject(url, "http_error", message, lost=False)
             if self.quota_spent(response):
                 self.stop_partial(f"quota spent at {url}")
         else:
             reason = failure.getErrorMessage() or type(failure.value).__name__
             self.last_failure = f"could not reach {urlsplit(url or '').netloc or 'the upstream'}: {reason}"
-            self.reject(url, "request_failed", reason)
+            self.reject(url, "request_failed", reason, lost=False)
 
     def quota_spent(self, response: Response) -> bool:
         """Whether a failed response means the upstream's quota is used up for now."""
@@ -138,13 +177,14 @@ class TrackerSpider(scrapy.Spider):
             return
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
         requests = int(stats.get("downloader/request_count", 0))
-        if not self.good_responses and (self.failed_requests or not requests):
+        if not self.good_responses and (self.failed_requests or not (requests or self.nothing_to_ask)):
             status, watermark = "failed", None
             message = self.partial_reason or self.last_failure or "no usable response from the upstream"
-        elif self.partial_reason or self.failed_requests or reason not in ("finished",):
+        elif self.partial_reason or self.failed_requests or self.lost_items or reason not in ("finished",):
             status, watermark = "partial", self.partial_watermark()
-            message = self.partial_reason or (
-                f"{self.failed_requests} request(s) failed" if self.failed_requests else f"stopped: {reason}")
+            counted = [f"{n} {what}" for n, what in ((self.failed_requests, "request(s) failed"),
+                                                      (self.lost_items, "item(s) rejected")) if n]
+            message = self.partial_reason or "; ".join(counted) or f"stopped: {reason}"
         else:
             status, watermark, message = "ok", self.final_watermark(), None
         details = json.dumps(self.report) if self.report else None

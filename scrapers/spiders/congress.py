@@ -25,7 +25,6 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import scrapy
 from scrapy.http import Response
-from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
 from scrapers.items import Action, BillItem, Sponsor, Version, bill_id
@@ -115,7 +114,8 @@ def bill_key(congress: str | int, bill_type: str, number: str | int) -> str:
     return bill_id("us", str(congress), bill_identifier(bill_type, number))
 
 
-def _ordinal(n: int) -> str:
+def ordinal(n: int) -> str:
+    """``119th``, ``121st``: how congress.gov writes a Congress in its addresses."""
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
 
@@ -123,7 +123,7 @@ def _ordinal(n: int) -> str:
 def congress_url(congress: str | int, bill_type: str, number: str | int) -> str:
     """The bill's page on congress.gov, e.g. https://www.congress.gov/bill/119th-congress/house-bill/1234."""
     segment = BILL_TYPES[bill_type.lower()][1]
-    return f"https://www.congress.gov/bill/{_ordinal(int(congress))}-congress/{segment}/{int(str(number))}"
+    return f"https://www.congress.gov/bill/{ordinal(int(congress))}-congress/{segment}/{int(str(number))}"
 
 
 def html_to_text(text: str | None) -> str | None:
@@ -428,21 +428,19 @@ class BillFetch:
     counts: dict[str, Any] = field(default_factory=dict)
 
 
-class CongressSpider(TrackerSpider):
-    name = "congress"
+class CongressApi(TrackerSpider):
+    """What every spider on Congress.gov shares: the key (or DEMO_KEY), ``format=json``, the hourly quota.
+
+    The key travels only in the ``X-Api-Key`` header, and any ``api_key`` a
+    printed link or an error message carries is dropped or blotted out.
+    Subclasses set ``self.config`` (their sources.yml section, which holds
+    ``quota_reserve``) before their first request.
+    """
+
     base_url_setting = "CONGRESS_API_URL"
     api_key_env = "CONGRESS_API_KEY"
     key_help = "https://api.congress.gov/sign-up/"
-
-    @classmethod
-    def update_settings(cls, settings: BaseSettings) -> None:
-        # Read when the crawler is made, not at import, so that a broken sources.yml is a one-line error.
-        # The pause is politeness towards api.congress.gov; a replay or mirror on this machine needs none.
-        super().update_settings(settings)
-        delay = float(source_config(cls.name).get("download_delay", 0.75))
-        if urlsplit(str(settings.get(cls.base_url_setting))).hostname in ("127.0.0.1", "localhost", "::1"):
-            delay = 0.0
-        settings.set("DOWNLOAD_DELAY", delay, priority="spider")
+    config: dict[str, Any]
 
     @classmethod
     def missing_key(cls) -> str | None:
@@ -453,31 +451,10 @@ class CongressSpider(TrackerSpider):
     def key(self) -> str:
         return self.api_key or DEMO_KEY
 
-    # Planning -----------------------------------------------------------------------------------
-
-    async def start(self) -> AsyncIterator[scrapy.Request]:
-        self.config = source_config(self.name)
+    def warn_without_key(self) -> None:
         if not self.api_key:
-            logger.warning("congress: %s is not set; using DEMO_KEY, which allows only a few dozen requests an"
-                           " hour; get a key at %s", self.api_key_env, self.key_help)
-        now = datetime.now(UTC).replace(microsecond=0)
-        self.until = now.strftime("%Y-%m-%dT%H:%M:%SZ")
-        self.next_watermark = self.until
-        self.since: str | None = None
-        if self.previous_watermark:
-            overlap = timedelta(hours=float(self.config.get("overlap_hours", 2)))
-            since = datetime.fromisoformat(_iso(self.previous_watermark).replace("Z", "+00:00")) - overlap
-            self.since = since.strftime("%Y-%m-%dT%H:%M:%SZ")
-        self.walks: list[Walk] = []
-        self.list_walks_open = 0
-        self.congresses: list[int] = []
-        self.known: dict[str, Stored] = {}
-        self.list_seen: dict[str, list[Any]] = {}
-        self.fetching: dict[str, BillFetch] = {}
-        self.incomplete: set[str] = set()
-        self.finished: set[str] = set()
-        self.report = {"bills_seen": 0, "candidates": 0}
-        yield self.api_request("/congress/current", callback=self.parse_current)
+            logger.warning("%s: %s is not set; using DEMO_KEY, which allows only a few dozen requests an"
+                           " hour; get a key at %s", self.name, self.api_key_env, self.key_help)
 
     def api_request(self, path: str, query: Iterable[tuple[str, str]] = (), **kwargs: Any) -> scrapy.Request:
         """A request to the API: ``format=json`` always, the key only in the header."""
@@ -498,41 +475,18 @@ class CongressSpider(TrackerSpider):
         kept = [(k, v) for k, v in query if k not in _OURS]
         return self.api_request(path, kept + [(k, v) for k, v in ours if k in _OURS or k not in given], **kwargs)
 
-    def parse_current(self, response: Response) -> Iterator[scrapy.Request]:
+    def current_congress(self, response: Response) -> int | None:
+        """The Congress number a ``/congress/current`` answer names, or None after recording why not."""
         data = self.page(response)
         if data is None:
-            return
+            return None
         congress = data.get("congress")
         number = congress.get("number") if isinstance(congress, dict) else None
         if not str(number or "").isdigit():
             self.failed_requests += 1
             self.reject(response.url, "unexpected_shape", "no congress number in /congress/current")
-            return
-        current = int(str(number))
-        earlier = [int(c) for c in self.config.get("earlier_congresses") or [] if int(c) < current]
-        self.congresses = [current, *sorted(set(earlier), reverse=True)]
-        self.load_known()
-        for congress in self.congresses:
-            walk = Walk(self.since or congress_start(congress))
-            self.walks.append(walk)
-            self.list_walks_open += 1
-            yield self.api_request(f"/bill/{congress}", self.window(walk),
-                                   callback=self.parse_list, errback=self.list_failed,
-                                   cb_kwargs={"walk": walk, "congress": congress})
-
-    def window(self, walk: Walk) -> list[tuple[str, str]]:
-        return [("fromDateTime", walk.since), ("toDateTime", self.until), ("sort", "updateDate+asc"),
-                ("limit", str(PAGE_SIZE))]
-
-    def load_known(self) -> None:
-        """The bills this source already stored, with what a refresh that skips a sub-resource must keep."""
-        sessions = [str(c) for c in self.congresses]
-        rows = self.run.db.query(
-            f"SELECT id, source_meta, summary, subjects FROM bills WHERE source = ?"
-            f" AND session IN ({','.join('?' for _ in sessions)})", [self.name, *sessions])
-        for row in rows:
-            self.known[row["id"]] = Stored(json.loads(row["source_meta"] or "{}"), row["summary"],
-                                           json.loads(row["subjects"] or "[]"))
+            return None
+        return int(str(number))
 
     # Responses ----------------------------------------------------------------------------------
 
@@ -552,6 +506,14 @@ class CongressSpider(TrackerSpider):
             self.reject(response.url, "upstream_error", self.scrub(str(data["error"]))[:500])
             return None
         return data
+
+    def empty_list(self, response: Response, data: dict[str, Any], key: str) -> bool:
+        """True (recorded) when a list page is empty although its count says entries remain past its offset."""
+        entries = data.get(key)
+        count = (data.get("pagination") or {}).get("count")
+        offset = dict(parse_qsl(urlsplit(response.url).query)).get("offset", "0")
+        remaining = count - int(offset) if isinstance(count, int) and offset.isdigit() else None
+        return self.empty_page(response, len(entries) if isinstance(entries, list) else 0, remaining)
 
     def scrub(self, text: str) -> str:
         """Text from the upstream with our key blotted out, should it ever be echoed."""
@@ -578,11 +540,68 @@ class CongressSpider(TrackerSpider):
             self.check_quota(response)
         super().on_error(failure)
 
+
+class CongressSpider(CongressApi):
+    name = "congress"
+
+    # Planning -----------------------------------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        self.config = source_config(self.name)
+        self.warn_without_key()
+        now = datetime.now(UTC).replace(microsecond=0)
+        self.until = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.next_watermark = self.until
+        self.since: str | None = None
+        if self.previous_watermark:
+            overlap = timedelta(hours=float(self.config.get("overlap_hours", 2)))
+            since = datetime.fromisoformat(_iso(self.previous_watermark).replace("Z", "+00:00")) - overlap
+            self.since = since.strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.walks: list[Walk] = []
+        self.list_walks_open = 0
+        self.congresses: list[int] = []
+        self.known: dict[str, Stored] = {}
+        self.list_seen: dict[str, list[Any]] = {}
+        self.fetching: dict[str, BillFetch] = {}
+        self.incomplete: set[str] = set()
+        self.finished: set[str] = set()
+        self.report = {"bills_seen": 0, "candidates": 0}
+        yield self.api_request("/congress/current", callback=self.parse_current)
+
+    def parse_current(self, response: Response) -> Iterator[scrapy.Request]:
+        current = self.current_congress(response)
+        if current is None:
+            return
+        earlier = [int(c) for c in self.config.get("earlier_congresses") or [] if int(c) < current]
+        self.congresses = [current, *sorted(set(earlier), reverse=True)]
+        self.load_known()
+        for congress in self.congresses:
+            walk = Walk(self.since or congress_start(congress))
+            self.walks.append(walk)
+            self.list_walks_open += 1
+            yield self.api_request(f"/bill/{congress}", self.window(walk),
+                                   callback=self.parse_list, errback=self.list_failed,
+                                   cb_kwargs={"walk": walk, "congress": congress})
+
+    def window(self, walk: Walk) -> list[tuple[str, str]]:
+        return [("fromDateTime", walk.since), ("toDateTime", self.until), ("sort", "updateDate+asc"),
+                ("limit", str(PAGE_SIZE))]
+
+    def load_known(self) -> None:
+        """The bills this source already stored, with what a refresh that skips a sub-resource must keep."""
+        sessions = [str(c) for c in self.congresses]
+        rows = self.run.db.query(
+            f"SELECT id, source_meta, summary, subjects FROM bills WHERE source = ?"
+            f" AND session IN ({','.join('?' for _ in sessions)})", [self.name, *sessions])
+        for row in rows:
+            self.known[row["id"]] = Stored(json.loads(row["source_meta"] or "{}"), row["summary"],
+                                           json.loads(row["subjects"] or "[]"))
+
     # The bill list and the summaries ------------------------------------------------------------
 
     def parse_list(self, response: Response, walk: Walk, congress: int) -> Iterator[scrapy.Request]:
         data = self.page(response)
-        if data is None:
+        if data is None or self.empty_list(response, data, "bills"):
             yield from self.end_list_walk(walk, failed=True)
             return
         for entry in data.get("bills") or []:
@@ -628,7 +647,7 @@ class CongressSpider(TrackerSpider):
 
     def parse_summaries(self, response: Response, walk: Walk) -> Iterator[scrapy.Request]:
         data = self.page(response)
-        if data is None:
+        if data is None or self.empty_list(response, data, "summaries"):
             walk.failed = True
             return
         for entry in data.get("summaries") or []:

@@ -41,7 +41,6 @@ _COMMENT = re.compile(r"request\s+for\s+(comments?|information)|notice\s+of\s+in
 class FederalRegisterSpider(TrackerSpider):
     name = "federal_register"
     base_url_setting = "FEDERAL_REGISTER_API_URL"
-    custom_settings = {"DOWNLOAD_DELAY": 0.25}  # the API allows 5 requests a second
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         config = source_config(self.name)
@@ -93,7 +92,9 @@ class FederalRegisterSpider(TrackerSpider):
             self.reject(response.url, "truncated",
                         f"{count} documents on {since}: only the first {MAX_RESULTS} can be read")
         # Zero hits come back without a ``results`` key at all.
-        for document in data.get("results") or []:
+        documents = data.get("results") or []
+        self.empty_page(response, len(documents), count if isinstance(count, int) else None)
+        for document in documents:
             item = self.build(response, document)
             if item is not None:
                 yield item

@@ -310,7 +310,7 @@ class OpenStatesApi(TrackerSpider):
     api_key_env = "OPENSTATES_API_KEY"
     key_help = "https://openstates.org/account/profile/"
     #: Where the next run starts after the day's quota ran out, for the partial run's message.
-    resumes_at = "the last bill stored"
+    resumes_at = "at the last bill stored"
     daily_quota_spent = False
 
     @classmethod
@@ -352,11 +352,18 @@ class OpenStatesApi(TrackerSpider):
             return
         self.quota_spent_now(response.url, detail)
 
+    def empty_results(self, response: Response, data: dict[str, Any], results: list[Any], page: int) -> bool:
+        """True (recorded) when a page is empty although its pagination says results remain."""
+        pagination = data.get("pagination") if isinstance(data.get("pagination"), dict) else {}
+        total, per_page = pagination.get("total_items"), pagination.get("per_page")
+        remaining = total - (page - 1) * per_page if isinstance(total, int) and isinstance(per_page, int) else None
+        return self.empty_page(response, len(results), remaining)
+
     def quota_spent_now(self, url: str, detail: str) -> None:
         self.daily_quota_spent = True
-        self.reject(url, "quota_spent", f"HTTP 429: {detail}")
+        self.reject(url, "quota_spent", f"HTTP 429: {detail}", lost=False)
         self.update_report()
-        self.stop_partial(f"Open States quota spent ({detail}); the next run resumes at {self.resumes_at}")
+        self.stop_partial(f"Open States quota spent ({detail}); the next run resumes {self.resumes_at}")
 
     def quota_left(self) -> int:
         """The day's requests left on the key, counted from this key's runs today (the API does not say)."""
@@ -432,6 +439,8 @@ class OpenStatesSpider(OpenStatesApi):
             self.failed_requests += 1
             self.reject(response.url, "unexpected_shape", "expected {results: [...], pagination: {...}}")
             return
+        if self.empty_results(response, data, results, page):
+            return  # the search stays unfinished, so the watermark holds at its last bill stored
         query = self.queries[index]
         candidates = []
         for bill in results:
@@ -507,7 +516,7 @@ class OpenStatesSpider(OpenStatesApi):
                 raise OpenStatesError(f"HTTP {response.status}: {detail}")
             return kept_sessions(json.loads(response.text), self.keep or 0)
         except Exception as exc:  # a failed lookup costs precision, never bills
-            self.reject(url, "sessions_unavailable", f"{exc}; bills of every session kept")
+            self.reject(url, "sessions_unavailable", f"{exc}; bills of every session kept", lost=False)
             return {}
 
     def update_report(self) -> None:
@@ -532,8 +541,12 @@ class OpenStatesSpider(OpenStatesApi):
         return max(marks).isoformat() if marks else None
 
     def partial_watermark(self) -> str | None:
-        """The last bill stored by the unfinished searches; never before where this run started."""
-        if self.order_shifted or not hasattr(self, "queries"):
+        """The last bill stored by the unfinished searches; never before where this run started.
+
+        A bill rejected on the way (a field missing, the store refused it) may
+        lie before bills stored after it: the run then resumes where it began.
+        """
+        if self.order_shifted or self.lost_items or not hasattr(self, "queries"):
             return self.previous_watermark
         reached = [q.stored_upto or self.start_mark for q in self.queries if not q.done]
         if not reached:

@@ -18,7 +18,6 @@ spider runs first. Other documents are meetings of their own,
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -29,7 +28,6 @@ from zoneinfo import ZoneInfo
 
 import scrapy
 from scrapy.http import Response
-from scrapy.settings import Settings
 from twisted.python.failure import Failure
 
 from scrapers.items import MeetingItem
@@ -186,12 +184,6 @@ class RegulationsGovSpider(TrackerSpider):
     api_key_env = "DATA_GOV_API_KEY"
     key_help = "https://api.data.gov/signup/"
 
-    @classmethod
-    def update_settings(cls, settings: Settings) -> None:
-        super().update_settings(settings)
-        delay = os.environ.get("AILABOR_DOWNLOAD_DELAY") or source_config(cls.name).get("download_delay", 1.0)
-        settings.set("DOWNLOAD_DELAY", float(delay), priority="spider")
-
     async def start(self) -> AsyncIterator[scrapy.Request]:
         self.config = config = source_config(self.name)
         self.agency_names: dict[str, str] = dict(config.get("agencies") or {})
@@ -280,7 +272,7 @@ class RegulationsGovSpider(TrackerSpider):
         data, problem = read_body(response.body)
         if problem:
             self.failed_requests += 1
-            self.reject(response.url, "bad_response", f"HTTP {response.status}: {problem}")
+            self.reject(response.url, "bad_response", f"HTTP {response.status}: {problem}", lost=False)
             return None
         self.good_responses += 1
         return data
@@ -291,6 +283,11 @@ class RegulationsGovSpider(TrackerSpider):
         if data is None:
             return
         resources = [r for r in data["data"] or [] if isinstance(r, dict)] if isinstance(data["data"], list) else []
+        meta = data.get("meta") if isinstance(data.get("meta"), dict) else {}
+        total, size = meta.get("totalElements"), meta.get("pageSize")
+        remaining = total - (page - 1) * size if isinstance(total, int) and isinstance(size, int) else None
+        if self.empty_page(response, len(resources), remaining):
+            return
         last_stamp = None
         for resource in resources:
             attrs = resource.get("attributes") if isinstance(resource.get("attributes"), dict) else {}
@@ -308,7 +305,6 @@ class RegulationsGovSpider(TrackerSpider):
                 request = self.detail_request(resource_id, attrs)
                 if request is not None:
                     yield request
-        meta = data.get("meta") if isinstance(data.get("meta"), dict) else {}
         if not meta.get("hasNextPage"):
             return
         if page < MAX_PAGE:
@@ -385,10 +381,10 @@ class RegulationsGovSpider(TrackerSpider):
             return
         if response.status == 404:
             # A document taken down since it was stored: nothing to read again, nothing lost this run.
-            self.reject(failure.request.url, "not_found", self.describe(failure))
+            self.reject(failure.request.url, "not_found", self.describe(failure), lost=False)
             return
         self.failed_requests += 1
-        self.reject(failure.request.url, "http_error", self.describe(failure))
+        self.reject(failure.request.url, "http_error", self.describe(failure), lost=False)
         if response.status in (401, 403):
             refused = self.describe(failure)
             self.stop_partial(f"{self.api_key_env} was refused ({refused}); get a key at {self.key_help}")
