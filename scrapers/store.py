@@ -322,7 +322,7 @@ class Store:
                 continue
             linked.add(bill)
             self._writes.insert("meeting_bills", {"meeting_id": item.id, "bill_id": bill, "note": None})
-            when = item.start or "a date to be announced"
+            when = _readable_time(item.start) if item.start else "a date to be announced"
             self._event("hearing_scheduled", f"Hearing scheduled on {when}: {item.title}",
                         {"meeting_id": item.id, "start": item.start}, bill_id=bill, meeting_id=item.id)
 
@@ -402,6 +402,17 @@ def _merge_contributions(row: dict[str, Any], old: dict[str, Any] | None, source
                 row[column] = value
     row["source_meta"] = _dumps(meta)
     return adds_only
+
+
+def _readable_time(value: str) -> str:
+    """``2025-07-09 at 13:30`` from an ISO date-time, as a sentence in an email or a feed can carry it.
+
+    A local time stays local (the hearing room's clock); a time given in UTC says so.
+    """
+    day, _, clock = value.partition("T")
+    if not clock[:5] or clock[:5] == "00:00":
+        return day
+    return f"{day} at {clock[:5]}{' UTC' if clock.endswith('Z') else ''}"
 
 
 def _dedupe(items: list[Any]) -> list[Any]:

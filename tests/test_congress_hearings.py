@@ -98,7 +98,7 @@ def test_a_meeting_on_a_tracked_bill_is_linked_with_one_event_across_crawls(two_
     events = list(database.query("SELECT bill_id, summary FROM events WHERE kind = 'hearing_scheduled'"))
     assert sorted(e["bill_id"] for e in events) == ["us-119-hr633", "us-119-s1367"]
     assert {"bill_id": "us-119-hr633",
-            "summary": "Hearing scheduled on 2025-04-08T14:00:00Z: Full Committee Markup of 12 Bills"} in events
+            "summary": "Hearing scheduled on 2025-04-08 at 14:00 UTC: Full Committee Markup of 12 Bills"} in events
     # The second crawl finds every stored meeting at the stamp it was stored with: no detail, no event.
     assert "congress_hearings: ok: 4 requests, 0 items" in second.stdout
     assert details(server) == ["house/118422"]  # dropped last time, so asked again

@@ -114,7 +114,7 @@ def test_a_hearing_listing_a_tracked_bill_is_linked_with_one_event_across_crawls
         "SELECT bill_id, meeting_id, summary FROM events WHERE kind = 'hearing_scheduled' ORDER BY id"))
     assert len(scheduled) == len(links)
     assert {"bill_id": "ca-20252026-ab1018", "meeting_id": CA_HEARING,
-            "summary": "Hearing scheduled on 2025-07-15T13:30:00-07:00: Senate Judiciary Committee"} in scheduled
+            "summary": "Hearing scheduled on 2025-07-15 at 13:30: Senate Judiciary Committee"} in scheduled
     assert "openstates_events: ok: 4 requests, 4 items, 0 new, 0 updated" in results[1].stdout
     second_run = _run(db_path)["id"]
     assert database.execute("SELECT count(*) FROM events WHERE run_id = ?", [second_run]).fetchone()[0] == 0
