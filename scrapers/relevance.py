@@ -25,6 +25,7 @@ Matching rules (the contract ``topics.yml`` documents for its editor):
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -474,7 +475,18 @@ class _Validator:
 def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
     """Read and compile topics.yml: the path given, else ``$AILABOR_TOPICS``, else the repository's own."""
     p = Path(path or os.environ.get("AILABOR_TOPICS") or DEFAULT_PATH)
-    return Taxonomy(read_yaml(p, TaxonomyError), source=p.name)
+    try:
+        stamp = p.stat()
+    except OSError:
+        return Taxonomy(read_yaml(p, TaxonomyError), source=p.name)  # read_yaml says why, in one line
+    return _compiled(p.resolve(), stamp.st_mtime_ns, stamp.st_size)
+
+
+@functools.lru_cache(maxsize=4)
+def _compiled(path: Path, mtime_ns: int, size: int) -> Taxonomy:
+    # Compiling the taxonomy's patterns costs far more than classifying; a process that loads it twice
+    # (the crawl's early check, then the spider) compiles once, and an edited file is compiled afresh.
+    return Taxonomy(read_yaml(path, TaxonomyError), source=path.name)
 
 
 # --- evaluation against labelled bills ------------------------------------------

@@ -113,7 +113,7 @@ class TrackerSpider(scrapy.Spider):
         if results or not isinstance(remaining, int) or remaining <= 0:
             return False
         self.failed_requests += 1
-        self.reject(response.url, "empty_page", f"no results, but the envelope says {remaining} remain",
+        self.reject(response.url, "empty_page", f"no results, though its envelope counts {remaining} from here on",
                     lost=False)
         return True
 

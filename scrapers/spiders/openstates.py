@@ -353,11 +353,11 @@ class OpenStatesApi(TrackerSpider):
         self.quota_spent_now(response.url, detail)
 
     def empty_results(self, response: Response, data: dict[str, Any], results: list[Any], page: int) -> bool:
-        """True (recorded) when a page is empty although its pagination says results remain."""
+        """True (recorded) when a page is empty although its pagination has results and counts this page in."""
         pagination = data.get("pagination") if isinstance(data.get("pagination"), dict) else {}
-        total, per_page = pagination.get("total_items"), pagination.get("per_page")
-        remaining = total - (page - 1) * per_page if isinstance(total, int) and isinstance(per_page, int) else None
-        return self.empty_page(response, len(results), remaining)
+        total, max_page = pagination.get("total_items"), pagination.get("max_page")
+        counted = isinstance(total, int) and isinstance(max_page, int) and page <= max_page
+        return self.empty_page(response, len(results), total if counted else None)
 
     def quota_spent_now(self, url: str, detail: str) -> None:
         self.daily_quota_spent = True
