@@ -71,11 +71,13 @@ def derive_status(actions: Iterable[ActionLike], chambers: int = 2) -> tuple[str
 
     Later actions win, except that a bill never goes back from an end state
     other than by a veto override, and passage counts the distinct chambers
-    that passed the bill: all of them means ``passed_legislature``.
+    that passed the bill: all of them means ``passed_legislature``. A veto
+    is overridden only when every chamber has voted to override it.
     """
     status: str | None = None
     status_date: str | None = None
     passed_by: set[str] = set()
+    overridden_by: set[str] = set()
     for action in actions:
         for cls in action.classification:
             new = _CLASSIFICATION_STATUS.get(cls)
@@ -84,6 +86,10 @@ def derive_status(actions: Iterable[ActionLike], chambers: int = 2) -> tuple[str
             if cls == "passage":
                 passed_by.add((action.actor or "").lower() or f"chamber-{len(passed_by)}")
                 new = "passed_legislature" if len(passed_by) >= chambers else "passed_chamber"
+            if cls == "veto-override-passage":
+                overridden_by.add((action.actor or "").lower() or f"chamber-{len(overridden_by)}")
+                if len(overridden_by) < chambers:
+                    continue
             if status in ("enacted",) and new != "enacted":
                 continue
             if status in END_STATES and cls != "veto-override-passage" and new in STATUS_ORDER:
