@@ -152,11 +152,11 @@ class Store:
             row.update(relevant=relevant, relevance_score=score)
             new_actions = None if item.actions is None else [
                 (a.date, a.description, a.actor, _dumps(a.classification or [])) for a in item.actions]
-            new_sponsors = None if item.sponsors is None else sorted(
-                {(s.name, s.role, s.party, s.state, s.district, s.person_id): None for s in item.sponsors})
-            new_versions = None if item.versions is None else sorted(
-                {(v.url, v.note, v.date, v.media_type): None for v in item.versions},
-                key=lambda v: (v[2] or "", v[0]))
+            # Upstreams repeat people and links; the first of each key (the table's primary key) is kept.
+            new_sponsors = None if item.sponsors is None else sorted(_first_by_key(
+                ((s.name, s.role, s.party, s.state, s.district, s.person_id) for s in item.sponsors), 2))
+            new_versions = None if item.versions is None else sorted(_first_by_key(
+                ((v.url, v.note, v.date, v.media_type) for v in item.versions), 1), key=lambda v: (v[2] or "", v[0]))
             new_topics = [(m.slug, float(m.score), _dumps(list(m.matched))) for m in matches]
 
             changed_actions = new_actions is not None and new_actions != actions.get(item.id, [])
@@ -402,6 +402,14 @@ def _merge_contributions(row: dict[str, Any], old: dict[str, Any] | None, source
                 row[column] = value
     row["source_meta"] = _dumps(meta)
     return adds_only
+
+
+def _first_by_key(rows: Iterable[tuple[Any, ...]], width: int) -> list[tuple[Any, ...]]:
+    """Rows with distinct leading ``width`` columns, the first of each."""
+    seen: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    for row in rows:
+        seen.setdefault(row[:width], row)
+    return list(seen.values())
 
 
 def _readable_time(value: str) -> str:

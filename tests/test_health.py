@@ -111,4 +111,4 @@ def test_a_broken_schedule_is_one_flag_line_not_a_crash(fresh_db, tmp_path, monk
     monkeypatch.setenv("AILABOR_SCHEDULE", str(broken))
     _run(fresh_db, "federal_register", "2020-01-06T12:20:00+00:00")
     [flag] = source_flags(fresh_db)
-    assert flag.startswith("schedule.yml: not valid YAML") and flag.endswith("(staleness not checked)")
+    assert flag.startswith("schedule.yml: YAML syntax error") and flag.endswith("(staleness not checked)")

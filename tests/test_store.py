@@ -126,3 +126,12 @@ def test_hearing_links_a_bill_stored_in_the_same_batch(fresh_db):
     Store(fresh_db).save([bill, hearing])
     assert fresh_db.execute("SELECT bill_id FROM meeting_bills").fetchall() == [(bill.id,)]
     assert sorted(_kinds(fresh_db)) == ["bill_new", "hearing_scheduled", "meeting_new"]
+
+
+def test_repeated_sponsor_or_link_is_stored_once(fresh_db):
+    bill = _bill(sponsors=[Sponsor("Ash Kalra", "cosponsor", "D"), Sponsor("Ash Kalra", "cosponsor", "Democratic")],
+                 versions=[Version("https://leginfo.legislature.ca.gov/a.pdf", "Introduced"),
+                           Version("https://leginfo.legislature.ca.gov/a.pdf", "Introduced (PDF)")])
+    Store(fresh_db).save([bill])
+    assert fresh_db.execute("SELECT name, party FROM sponsors").fetchall() == [("Ash Kalra", "D")]
+    assert fresh_db.execute("SELECT note FROM versions").fetchall() == [("Introduced",)]
