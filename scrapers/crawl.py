@@ -42,7 +42,9 @@ class RunSummary:
     def line(self) -> str:
         if self.status == "skipped":
             return self.message or f"{self.source}: skipped"
-        extras = "".join(f", {k.replace('_', ' ')} {v}" for k, v in (self.details or {}).items())
+        # Keys starting with "_" are a spider's notes to its next run (crawl_runs.details), not news.
+        extras = "".join(f", {k.replace('_', ' ')} {v}" for k, v in (self.details or {}).items()
+                         if not k.startswith("_"))
         text = (f"{self.source}: {self.status}: {self.requests} requests, {self.items} items, {self.new} new, "
                 f"{self.updated} updated, {self.errors} errors{extras}")
         return f"{text} ({self.message})" if self.message else text

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -23,6 +24,7 @@ from scrapers.spiders.congress import (
     bill_key,
     bill_to_item,
     classify_action,
+    congress_on,
     congress_url,
     html_to_text,
     latest_summary,
@@ -280,7 +282,8 @@ def test_first_run_keeps_ai_bills_from_titles_and_summaries_and_drops_the_rest(t
     assert {"/bill/118/s/262", "/bill/119/s/146"} <= set(details(server))
     # Laken Riley, No Tax on Tips and the PRO Act never cost a detail request.
     assert not {"/bill/119/s/5", "/bill/119/s/129", "/bill/118/s/567"} & set(details(server))
-    assert "congress: ok: 41 requests, 5 items, 5 new, 0 updated, 0 errors, bills seen 8, candidates 5" in result.stdout
+    assert "congress: ok: 41 requests, 5 items, 5 new, 0 updated, 0 errors, bills seen 8, candidates 5, congress 119" \
+        in result.stdout
 
 
 def test_bill_list_is_walked_by_update_date_with_format_json_and_the_key_in_a_header(three_runs):
@@ -337,7 +340,7 @@ def test_second_run_fetches_only_the_sub_resources_whose_counts_moved_following_
     assert "Pornography" in json.loads(database["bills"].get("us-119-s146")["subjects"])
     assert {r["bill_id"] for r in database.query("SELECT bill_id FROM events WHERE kind = 'bill_new'")} == \
         AI_BILLS_MARCH | {"us-119-s1367", "us-119-s1792"}
-    assert "congress: ok: 26 requests, 5 items, 2 new, 1 updated, 0 errors, bills seen 10, candidates 5" \
+    assert "congress: ok: 22 requests, 5 items, 2 new, 1 updated, 0 errors, bills seen 10, candidates 5" \
         in result.stdout
 
 
@@ -353,12 +356,26 @@ def test_restamped_bill_costs_one_detail_request_and_writes_no_event(three_runs)
     assert meta["list_update"] == ["2025-06-12", "2025-06-12T13:55:02Z"]
 
 
-def test_second_run_with_nothing_changed_makes_no_detail_requests(three_runs):
+def test_refresh_walks_one_list_and_one_summary_feed_across_congresses_from_the_watermark(three_runs):
+    _, (_, server), _ = three_runs.runs
+    # The current Congress is remembered from the first run: the calendar says no new one has begun.
+    assert not server.requests_to("/congress/current")
+    assert not [h for h in server.hits if re.match(r"^/(bill|summaries)/\d+$", h.path)]
+    march = three_runs.db.execute("SELECT watermark FROM crawl_runs ORDER BY id").fetchone()[0]
+    since = (datetime.fromisoformat(march.replace("Z", "+00:00")) - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for hit in server.requests_to("/bill") + server.requests_to("/summaries"):
+        assert hit.query["sort"] == ["updateDate asc"] and hit.query["limit"] == ["250"]
+        assert hit.query["fromDateTime"] == [since]
+    # The Algorithmic Accountability Act of 2022 speaks of AI, but the 117th Congress is not followed.
+    assert "/bill/117/hr/6580" not in details(server)
+    assert "us-117-hr6580" not in {r["id"] for r in three_runs.db.query("SELECT id FROM bills")}
+
+
+def test_refresh_with_nothing_changed_costs_the_bill_list_and_the_summaries_only(three_runs):
     *_, (result, server) = three_runs.runs
     assert details(server) == []
-    assert sorted(h.path for h in server.hits) == ["/bill/118", "/bill/119", "/bill/119", "/congress/current",
-                                                   "/summaries/118", "/summaries/119"]
-    assert "congress: ok: 6 requests, 0 items, 0 new, 0 updated" in result.stdout
+    assert [h.path for h in server.hits] == ["/bill", "/summaries"]
+    assert "congress: ok: 2 requests, 0 items, 0 new, 0 updated" in result.stdout
     database = three_runs.db
     watermarks = [r["watermark"] for r in database.query("SELECT watermark FROM crawl_runs ORDER BY id")]
     assert watermarks == sorted(watermarks) and all(re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", w)
@@ -423,6 +440,31 @@ def test_bad_responses_are_recorded_and_the_other_bills_stored(faulty_run):
     meta = json.loads(database["bills"].get("us-118-s262")["source_meta"])
     assert "titles" not in meta["counts"] and meta["titles"] == []
     assert "congress: partial:" in result.stdout
+
+
+def test_the_calendar_says_when_a_new_congress_begins():
+    assert congress_on(datetime(2025, 1, 2, 23, tzinfo=UTC)) == 118
+    assert congress_on(datetime(2025, 1, 3, tzinfo=UTC)) == 119
+    assert congress_on(datetime(2026, 12, 31, tzinfo=UTC)) == 119
+    assert congress_on(datetime(2027, 1, 3, tzinfo=UTC)) == 120
+
+
+def test_a_congress_begun_since_the_last_run_is_asked_for_and_walked_from_its_start(tmp_path):
+    db_path = tmp_path / "tracker.db"
+    run(MARCH, db_path)
+    database = sqlite_utils.Database(db_path)
+    # As if the last run had learnt, a year ago, that the 118th Congress sits: the calendar now says otherwise.
+    database.execute("UPDATE crawl_runs SET details = json_set(details, '$.congress', 118),"
+                     " started_at = '2024-11-28T06:00:00+00:00'")
+    database.conn.commit()
+    result, server = run(JUNE, db_path)
+    assert result.returncode == 0 and "congress: ok:" in result.stdout
+    assert [h.path for h in server.hits[:1]] == ["/congress/current"]
+    assert {h.query["fromDateTime"][0] for h in server.requests_to("/bill/119")} == {"2025-01-01T00:00:00Z"}
+    assert len(server.requests_to("/bill")) == 1 and not server.requests_to("/bill/118")
+    # Learnt now, it is remembered: the next refresh asks no more.
+    again, server = run(JUNE, db_path)
+    assert [h.path for h in server.hits] == ["/bill", "/summaries"]
 
 
 def test_without_a_key_the_spider_runs_on_demo_key_and_says_so(tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -228,6 +229,26 @@ def test_a_bill_that_moves_pages_mid_run_keeps_the_watermark_back(replay, db_pat
     crawl("openstates", replay([BILLS_PAGE1, page2, SESSIONS]), db_path, env=ENV)
     run = _run(db_path)
     assert (run["status"], run["watermark"]) == ("ok", None)  # the next run re-reads the whole window
+
+
+def test_sessions_are_fetched_once_a_week_not_by_every_run_that_meets_a_new_bill(replay, db_path):
+    crawl("openstates", replay(HERE / "cassette.yml"), db_path, env=ENV)
+    # A bill of an older session, new to the database: telling its session apart needs the sessions list.
+    hb53 = dict(_bill("HB 53", "102nd"), updated_at="2025-12-01T00:00:00+00:00")
+    second = replay([Route("/bills", body=_page([hb53]), query={"page": "1"}), SESSIONS])
+    result = crawl("openstates", second, db_path, env=ENV)
+    assert [h.path for h in second.hits] == ["/bills"]  # the first run's list, from crawl_runs.details
+    assert "skipped older sessions 1" in result.stdout and "_sessions" not in result.stdout
+    assert "il-102nd-hb53" not in _bills(db_path)
+    # A week later the list is asked for again.
+    database = _db(db_path)
+    week_ago = (datetime.now(UTC) - timedelta(days=7, minutes=1)).isoformat()
+    database.execute("UPDATE crawl_runs SET details = json_set(details, '$._sessions.fetched_at', ?)", [week_ago])
+    database.conn.commit()
+    third = replay([Route("/bills", body=_page([dict(hb53, updated_at="2025-12-02T00:00:00+00:00")]),
+                          query={"page": "1"}), SESSIONS])
+    crawl("openstates", third, db_path, env=ENV)
+    assert [h.path for h in third.hits] == ["/bills", "/jurisdictions"]
 
 
 def test_a_tracked_bill_of_an_older_session_is_still_updated(replay, db_path, fresh_db):

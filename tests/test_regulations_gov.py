@@ -108,6 +108,16 @@ def test_watermark_is_the_newest_last_modified_date_and_the_next_run_starts_befo
     assert {h.query["filter[lastModifiedDate][ge]"][0] for h in hits[1] if h.query} == {"2023-12-07 04:12:40"}
 
 
+def test_second_run_with_nothing_changed_lists_documents_and_counts_open_periods_only(two_runs):
+    db_path, results, hits = two_runs
+    assert [h.path for h in hits[0] if h.path == "/dockets"]
+    # The documents listed again carry the lastModifiedDate stored: no detail; the dockets searches are weekly.
+    assert not [h.path for h in hits[1] if h.path.startswith("/documents/") or h.path == "/dockets"]
+    assert {h.path for h in hits[1]} <= {"/documents"} | {
+        h.path for h in hits[0] if h.path.startswith("/document-comments-received-counts/")}
+    assert len(hits[1]) < len(hits[0]) / 2
+
+
 def test_second_identical_crawl_writes_no_events(two_runs):
     db_path, results, _ = two_runs
     assert "0 new, 0 updated" in results[1].stdout
@@ -195,7 +205,9 @@ def test_open_comment_period_gets_one_deadline_event_and_its_count_is_refreshed_
     # The next run's lists no longer show the document (it did not change), but its period is open.
     second = replay(_only(*_open_document(closes, 15)))
     crawl("regulations_gov", second, db_path, env=ENV)
-    assert len(second.requests_to("/documents/EEOC-2026-0001-0001")) == 1
+    # Only what changed is asked for: the count, not the unchanged document again.
+    assert len(second.requests_to("/documents/EEOC-2026-0001-0001")) == 0
+    assert len(second.requests_to("/document-comments-received-counts/EEOC-2026-0001-0001")) == 1
     meeting = _rows(db_path)["regsgov-EEOC-2026-0001-0001"]
     assert (meeting["comments_close_on"], meeting["relevant"]) == (closes.isoformat(), 1)
     meta = json.loads(meeting["source_meta"])
@@ -277,7 +289,9 @@ def test_refused_key_fails_the_run_with_one_clear_message(replay, db_path):
     assert result.returncode == 1
     assert "regulations_gov: failed" in result.stdout
     assert "DATA_GOV_API_KEY was refused (HTTP 403: API_KEY_INVALID" in result.stdout
-    assert len(server.hits) < 8  # stopped at the first refusal, not after every query
+    # Only the opening listings (sent together, before the first refusal can stop them): none paged or retried.
+    asked = [(h.path, sorted((k, tuple(v)) for k, v in h.query.items())) for h in server.hits]
+    assert len(asked) <= 9 and all(asked.count(a) == 1 for a in asked)
     assert KEY not in result.stdout + result.stderr
 
 

@@ -1,14 +1,17 @@
 """Federal bills about AI and work from the Congress.gov API v3, each with its whole story, kept current cheaply.
 
-The API has no keyword search, so the spider walks the change feed: the
-bill list of each followed Congress since the watermark (``updateDate``
-ascending), keeps the titles that speak of AI and every bill already
-stored, then walks the CRS summaries of the same window to catch bills
-whose summary, not title, speaks of AI. A candidate costs one detail
-request; each sub-resource (actions, cosponsors, subjects, summaries, text,
-titles) is fetched again only when its count in the detail moved, because
-the Library re-stamps ``updateDate`` on thousands of bills at once and a new
-stamp proves nothing. The key travels only in the ``X-Api-Key`` header.
+The API has no keyword search, so the spider walks the change feed: the bill
+list since the watermark (``updateDate`` ascending), keeps the titles that
+speak of AI and every bill already stored, then walks the CRS summaries of
+the same window to catch bills whose summary, not title, speaks of AI. A
+first run walks each followed Congress from its start; a refresh walks one
+list across Congresses and keeps the followed ones, and asks for the current
+Congress only when the calendar says a new one may have begun. A candidate
+costs one detail request; each sub-resource (actions, cosponsors, subjects,
+summaries, text, titles) is fetched again only when its count in the detail
+moved, because the Library re-stamps ``updateDate`` on thousands of bills at
+once and a new stamp proves nothing. The key travels only in the
+``X-Api-Key`` header.
 """
 
 from __future__ import annotations
@@ -389,7 +392,19 @@ def congress_start(congress: int) -> str:
     return f"{1789 + 2 * (congress - 1)}-01-01T00:00:00Z"
 
 
+def congress_on(moment: datetime) -> int:
+    """The Congress the calendar says sits at ``moment``: each begins on 3 January of an odd year (20th Amendment)."""
+    year = moment.year
+    if year % 2 and (moment.month, moment.day) < (1, 3):
+        year -= 1
+    return (year - 1789) // 2 + 1
+
+
 # The spider -------------------------------------------------------------------------------------
+
+# How long a refresh trusts a /congress/current answer that names an earlier Congress than the calendar does
+# (the Library switches some hours after noon on 3 January).
+RECHECK = timedelta(hours=12)
 
 
 @dataclass
@@ -560,28 +575,61 @@ class CongressSpider(CongressApi):
         self.walks: list[Walk] = []
         self.list_walks_open = 0
         self.congresses: list[int] = []
+        # Each walk's path after /bill and /summaries ("/119", or "" across Congresses) and where it starts.
+        self.feeds: list[tuple[str, str]] = []
         self.known: dict[str, Stored] = {}
         self.list_seen: dict[str, list[Any]] = {}
         self.fetching: dict[str, BillFetch] = {}
         self.incomplete: set[str] = set()
         self.finished: set[str] = set()
         self.report = {"bills_seen": 0, "candidates": 0}
-        yield self.api_request("/congress/current", callback=self.parse_current)
+        self.remembered, asked = self.remembered_congress()
+        self.current: int | None = None  # recorded once a complete run has walked it
+        if self.since and self.remembered and (congress_on(now) <= self.remembered or now - asked < RECHECK):
+            for request in self.plan(self.remembered):
+                yield request
+        else:
+            yield self.api_request("/congress/current", callback=self.parse_current)
+
+    def remembered_congress(self) -> tuple[int | None, datetime]:
+        """The current Congress as the last complete run that asked learnt it, and when that run began."""
+        row = self.run.db.execute(
+            "SELECT json_extract(details, '$.congress'), started_at FROM crawl_runs WHERE source = ?"
+            " AND status = 'ok' AND json_extract(details, '$.congress') IS NOT NULL AND id != ?"
+            " ORDER BY id DESC LIMIT 1", [self.name, self.run.id]).fetchone()
+        if not row or not isinstance(row[0], int):
+            return None, datetime.min.replace(tzinfo=UTC)
+        asked = datetime.fromisoformat(str(row[1]).replace("Z", "+00:00"))
+        return row[0], asked if asked.tzinfo else asked.replace(tzinfo=UTC)
 
     def parse_current(self, response: Response) -> Iterator[scrapy.Request]:
         current = self.current_congress(response)
-        if current is None:
-            return
+        if current is not None:
+            self.current = current
+            yield from self.plan(current)
+
+    def plan(self, current: int) -> Iterator[scrapy.Request]:
+        """The bill lists to walk: one per Congress from its start on a first run, else one across Congresses.
+
+        A Congress that began since the last run is also walked from its
+        start: the list across Congresses covers only the window, and the new
+        Congress was not followed before it.
+        """
         earlier = [int(c) for c in self.config.get("earlier_congresses") or [] if int(c) < current]
         self.congresses = [current, *sorted(set(earlier), reverse=True)]
         self.load_known()
-        for congress in self.congresses:
-            walk = Walk(self.since or congress_start(congress))
+        if self.since is None:
+            self.feeds = [(f"/{c}", congress_start(c)) for c in self.congresses]
+        else:
+            self.feeds = [("", self.since)]
+            if self.remembered and current > self.remembered:
+                self.feeds.append((f"/{current}", congress_start(current)))
+        for feed, since in self.feeds:
+            walk = Walk(since)
             self.walks.append(walk)
             self.list_walks_open += 1
-            yield self.api_request(f"/bill/{congress}", self.window(walk),
-                                   callback=self.parse_list, errback=self.list_failed,
-                                   cb_kwargs={"walk": walk, "congress": congress})
+            yield self.api_request(f"/bill{feed}", self.window(walk),
+                                   callback=self.parse_list, errback=self.list_failed, cb_kwargs={"walk": walk})
 
     def window(self, walk: Walk) -> list[tuple[str, str]]:
         return [("fromDateTime", walk.since), ("toDateTime", self.until), ("sort", "updateDate+asc"),
@@ -599,7 +647,7 @@ class CongressSpider(CongressApi):
 
     # The bill list and the summaries ------------------------------------------------------------
 
-    def parse_list(self, response: Response, walk: Walk, congress: int) -> Iterator[scrapy.Request]:
+    def parse_list(self, response: Response, walk: Walk) -> Iterator[scrapy.Request]:
         data = self.page(response)
         if data is None or self.empty_list(response, data, "bills"):
             yield from self.end_list_walk(walk, failed=True)
@@ -607,11 +655,14 @@ class CongressSpider(CongressApi):
         for entry in data.get("bills") or []:
             try:
                 key = bill_key(entry["congress"], entry["type"], entry["number"])
+                congress = int(entry["congress"])
                 stamp = _iso(str(entry["updateDate"]))
             except (KeyError, TypeError, ValueError) as exc:
                 self.reject(response.url, "bad_list_entry", f"{type(exc).__name__}: {exc}")
                 continue
             walk.last_seen = stamp
+            if congress not in self.congresses:
+                continue  # a Congress not followed, in a list across Congresses
             self.list_seen[key] = [entry.get("updateDate"), entry.get("updateDateIncludingText")]
             self.report["bills_seen"] = len(self.list_seen)
             stored = self.known.get(key)
@@ -625,7 +676,7 @@ class CongressSpider(CongressApi):
         next_url = (data.get("pagination") or {}).get("next")
         if next_url:
             yield self.follow(next_url, self.window(walk), callback=self.parse_list, errback=self.list_failed,
-                              cb_kwargs={"walk": walk, "congress": congress})
+                              cb_kwargs={"walk": walk})
         else:
             yield from self.end_list_walk(walk)
 
@@ -639,10 +690,10 @@ class CongressSpider(CongressApi):
         self.list_walks_open -= 1
         if self.list_walks_open:
             return
-        for congress in self.congresses:
-            swalk = Walk(self.since or congress_start(congress))
+        for feed, since in self.feeds:
+            swalk = Walk(since)
             self.walks.append(swalk)
-            yield self.api_request(f"/summaries/{congress}", self.window(swalk), callback=self.parse_summaries,
+            yield self.api_request(f"/summaries{feed}", self.window(swalk), callback=self.parse_summaries,
                                    cb_kwargs={"walk": swalk})
 
     def parse_summaries(self, response: Response, walk: Walk) -> Iterator[scrapy.Request]:
@@ -654,13 +705,15 @@ class CongressSpider(CongressApi):
             bill = entry.get("bill") if isinstance(entry, dict) else None
             try:
                 key = bill_key(bill["congress"], bill["type"], bill["number"])  # type: ignore[index]
+                congress = int(bill["congress"])  # type: ignore[index]
                 stamp = _iso(str(entry.get("updateDate") or entry["lastSummaryUpdateDate"]))
             except (KeyError, TypeError, ValueError) as exc:
                 self.reject(response.url, "bad_summary_entry", f"{type(exc).__name__}: {exc}")
                 continue
             walk.last_seen = stamp
             # A stored bill is refreshed through the bill list, where a new summary bumps its updateDate.
-            if key in self.known or not self.taxonomy.mentions_ai(html_to_text(entry.get("text"))):
+            if (congress not in self.congresses or key in self.known
+                    or not self.taxonomy.mentions_ai(html_to_text(entry.get("text")))):
                 continue
             request = self.schedule(walk, key, stamp, bill, self.list_seen.get(key))
             if request is not None:
@@ -785,6 +838,12 @@ class CongressSpider(CongressApi):
 
     # Watermark ----------------------------------------------------------------------------------
 
+    def final_watermark(self) -> str | None:
+        if getattr(self, "current", None) is not None:
+            # Remembered only after a complete run: a partial one asks again and walks a new Congress again.
+            self.report["congress"] = self.current
+        return self.next_watermark
+
     def stored(self, items: list[Any]) -> None:
         for item in items:
             if isinstance(item, BillItem) and item.id not in self.incomplete:
@@ -798,8 +857,8 @@ class CongressSpider(CongressApi):
         if not walks:
             return self.previous_watermark
         points = [p for p in (w.safe_point() for w in walks) if p is not None]
-        if len(walks) < 2 * len(self.congresses):
-            points.append(self.since or min(congress_start(c) for c in self.congresses))  # summaries not begun
+        if len(walks) < 2 * len(self.feeds):
+            points.append(min(since for _, since in self.feeds))  # summaries not begun
         if not points:
             return self.next_watermark
         point = min(points)

@@ -42,7 +42,8 @@ its session, including late governor actions on a session that has ended
 (openstates/issues #263). The ``sessions`` setting decides which sessions a
 bill not yet tracked may come from (``current``, ``current_and_previous`` or
 ``all``); bills already tracked are always updated. Telling sessions apart
-costs one ``/jurisdictions`` request, made only in a run that meets a new bill.
+costs one ``/jurisdictions`` request, made only in a run that meets a new bill
+and kept for a week (``sessions_cache_days``) in the run's details.
 """
 
 from __future__ import annotations
@@ -102,6 +103,7 @@ def read_config(config: dict[str, Any]) -> dict[str, Any]:
         "jurisdictions": [str(j).lower() for j in config.get("jurisdictions") or []],
         "title_scan": [str(j).lower() for j in config.get("title_scan") or []],
         "sessions": str(config.get("sessions", "current_and_previous")),
+        "sessions_cache_days": float(config.get("sessions_cache_days", 7)),
         "requests_per_minute": float(config.get("requests_per_minute", 10)),
         "daily_quota": int(config.get("daily_quota", 250)),
         "per_page": int(config.get("per_page", 20)),
@@ -492,6 +494,8 @@ class OpenStatesSpider(OpenStatesApi):
         if self.keep is None or all(i.id in stored for i in fresh):
             return fresh
         if self.sessions is None:
+            self.sessions = self.cached_sessions()
+        if self.sessions is None:
             self.sessions = await self.load_sessions()
         kept = []
         for item in fresh:
@@ -514,16 +518,40 @@ class OpenStatesSpider(OpenStatesApi):
                 if response.status == 429 and rate_limit_kind(detail) == "day":
                     self.quota_spent_now(url, detail)
                 raise OpenStatesError(f"HTTP {response.status}: {detail}")
-            return kept_sessions(json.loads(response.text), self.keep or 0)
+            sessions = kept_sessions(json.loads(response.text), self.keep or 0)
         except Exception as exc:  # a failed lookup costs precision, never bills
             self.reject(url, "sessions_unavailable", f"{exc}; bills of every session kept", lost=False)
             return {}
+        self.sessions_fetched = {"fetched_at": datetime.now(UTC).isoformat(), "keep": self.keep,
+                                 "sessions": {code: sorted(names) for code, names in sessions.items()}}
+        return sessions
+
+    def cached_sessions(self) -> dict[str, set[str]] | None:
+        """The sessions a run fetched within ``sessions_cache_days``, for the same setting; sessions begin
+        a few times a year, so a week-old list costs at most a few days' precision, never a tracked bill."""
+        rows = self.run.db.execute(
+            "SELECT json_extract(details, '$._sessions') FROM crawl_runs WHERE source = ? AND id != ?"
+            " AND json_extract(details, '$._sessions') IS NOT NULL ORDER BY id DESC LIMIT 1",
+            [self.name, self.run.id]).fetchall()
+        try:
+            cache = json.loads(rows[0][0]) if rows else None
+            fetched = parse_time(cache["fetched_at"]) if cache else None
+        except (ValueError, TypeError, KeyError):
+            return None
+        if fetched is None or cache.get("keep") != self.keep or not isinstance(cache.get("sessions"), dict):
+            return None
+        if datetime.now(UTC) - fetched >= timedelta(days=float(self.config["sessions_cache_days"])):
+            return None
+        return {str(code): set(names) for code, names in cache["sessions"].items()}
 
     def update_report(self) -> None:
         self.report = {"bills": self.bills_seen}
         if self.older_sessions:
             self.report["skipped_older_sessions"] = self.older_sessions
         self.report["quota_left"] = self.quota_left()
+        if getattr(self, "sessions_fetched", None):
+            # Read back by later runs (cached_sessions); scrapers/crawl.py does not print "_" keys.
+            self.report["_sessions"] = self.sessions_fetched
 
     # Watermark ----------------------------------------------------------------------------------
 

@@ -3,10 +3,13 @@
 Documents are listed three ways, all since the watermark (``lastModifiedDate``):
 the watched dockets of sources.yml, the AI phrases of sources.yml within the
 watched agencies, and the dockets that the same phrases find in those agencies.
-Each new or changed document is read in full (its abstract), then its comment
-count. Stored documents whose comment period is open or just closed are
-re-read every run, because comments and extended deadlines do not always
-move ``lastModifiedDate``.
+Each new or changed document (its listed ``lastModifiedDate`` differs from the
+stored one) is read in full (its abstract), then its comment count. Stored
+documents whose comment period is open or just closed get their comment count
+every run, because comments do not move ``lastModifiedDate``. Watched dockets
+and the documents searches run every run; the dockets searches, which rarely
+find anything new, once a week (``docket_search_days``), from where the last
+one left off.
 
 A document printed in the Federal Register joins the Federal Register's
 meeting (``fr-{frDocNum}``) as a contribution (scrapers/store.py
@@ -146,6 +149,7 @@ def document_to_meeting(resource: dict[str, Any], source_url: str | None = None,
         "open_for_comment": attrs.get("openForComment"),
         "withdrawn": attrs.get("withdrawn"),
         "comments_received": comments_received,
+        "last_modified": attrs.get("lastModifiedDate"),
         "comment_url": f"https://www.regulations.gov/commenton/{document_id}" if attrs.get("openForComment") else None,
     }
     docket_id = attrs.get("docketId") or None
@@ -191,19 +195,25 @@ class RegulationsGovSpider(TrackerSpider):
         self.latest: str | None = None
         self.dockets_asked: set[str] = set()
         self.documents_asked: set[str] = set()
+        self.counts_asked: set[str] = set()
+        self.fresh_counts: dict[str, int] = {}
         self.report = {"documents": 0, "comment_counts": 0}
-        self.stored_counts, refresh = self.load_stored()
+        self.stored_docs, refresh = self.load_stored()
+        self.docket_since = self.docket_search_since()
+        if self.docket_since is not None:
+            # Read back by the next run to know when the dockets were last searched (scrapers/crawl.py
+            # does not print keys starting with "_").
+            self.report["_dockets_searched_at"] = datetime.now(UTC).isoformat()
         for docket in config.get("dockets") or []:
-            yield self.docket_documents(str(docket))
+            yield self.docket_documents(str(docket), self.since)
         scope = [("filter[agencyId]", ",".join(self.agency_names))] if self.agency_names else []
         for term in config.get("search_terms") or []:
             filters = scope + [("filter[searchTerm]", str(term))]
             yield self.list_request("/documents", filters, self.since)
-            yield self.list_request("/dockets", filters, self.since)
+            if self.docket_since is not None:
+                yield self.list_request("/dockets", filters, self.docket_since)
         for document_id in refresh:
-            request = self.detail_request(document_id, {})
-            if request is not None:
-                yield request
+            yield self.count_request(document_id)
 
     def window_start(self) -> str:
         """The ``filter[lastModifiedDate][ge]`` value: the watermark less the overlap, in Eastern time."""
@@ -214,25 +224,45 @@ class RegulationsGovSpider(TrackerSpider):
             return filter_time(moment - overlap)
         return f"{self.config.get('backfill_start', '2023-01-01')} 00:00:00"
 
-    def load_stored(self) -> tuple[dict[str, int], list[str]]:
-        """Stored comment counts by document, and the documents whose comment period is open or just closed."""
+    def docket_search_since(self) -> str | None:
+        """Where this run's dockets searches start, or None when the last complete one is under a week old."""
+        if not self.previous_watermark:
+            return self.since
+        row = self.run.db.execute(
+            "SELECT json_extract(details, '$._dockets_searched_at') FROM crawl_runs WHERE source = ? AND status = 'ok'"
+            " AND id != ? AND json_extract(details, '$._dockets_searched_at') IS NOT NULL ORDER BY id DESC LIMIT 1",
+            [SOURCE, self.run.id]).fetchone()
+        last = _utc(row[0]) if row else None
+        if last is None:
+            return self.since  # searched by every run before this bookkeeping existed
+        if datetime.now(UTC) - last < timedelta(days=float(self.config.get("docket_search_days", 7))):
+            return None
+        overlap = timedelta(hours=float(self.config.get("overlap_hours", 6)))
+        return min(self.since, filter_time(last - overlap))
+
+    def load_stored(self) -> tuple[dict[str, dict[str, Any]], list[str]]:
+        """Stored documents (their meeting row and our bookkeeping) by id, and those whose comment period is
+        open or just closed."""
         since = (datetime.now(UTC).date() - timedelta(days=int(self.config.get("count_days", 30)))).isoformat()
-        counts: dict[str, int] = {}
+        docs: dict[str, dict[str, Any]] = {}
         refresh: list[str] = []
-        rows = self.run.db.query(
-            "SELECT source_meta, comments_close_on FROM meetings WHERE source = ? OR source_meta LIKE ?",
-            [SOURCE, f'%"{SOURCE}"%'])
+        rows = self.run.db.query("SELECT * FROM meetings WHERE source = ? OR source_meta LIKE ?",
+                                 [SOURCE, f'%"{SOURCE}"%'])
         for row in rows:
-            meta = json.loads(row["source_meta"] or "{}")
-            meta = ((meta.get(CONTRIBUTIONS) or {}).get(SOURCE) or {}).get("meta", meta)
+            stored_meta = json.loads(row["source_meta"] or "{}")
+            contribution = (stored_meta.get(CONTRIBUTIONS) or {}).get(SOURCE)
+            meta = contribution.get("meta", {}) if contribution else stored_meta
             document_id = meta.get("document_id")
             if not document_id:
                 continue
-            if isinstance(meta.get("comments_received"), int):
-                counts[document_id] = meta["comments_received"]
+            docs[document_id] = {"row": row, "meta": meta, "contribution": contribution}
             if row["comments_close_on"] and row["comments_close_on"] >= since:
                 refresh.append(document_id)
-        return counts, refresh
+        return docs, refresh
+
+    def stored_count(self, document_id: str) -> int | None:
+        count = (self.stored_docs.get(document_id) or {}).get("meta", {}).get("comments_received")
+        return count if isinstance(count, int) else None
 
     # Requests ------------------------------------------------------------------------------------
 
@@ -253,13 +283,16 @@ class RegulationsGovSpider(TrackerSpider):
         return self.api_request(path, params, callback=self.parse_list,
                                 cb_kwargs={"path": path, "filters": filters, "since": since, "page": page})
 
-    def docket_documents(self, docket_id: str) -> scrapy.Request:
+    def docket_documents(self, docket_id: str, since: str) -> scrapy.Request:
         self.dockets_asked.add(docket_id)
-        return self.list_request("/documents", [("filter[docketId]", docket_id)], self.since)
+        return self.list_request("/documents", [("filter[docketId]", docket_id)], since)
 
     def detail_request(self, document_id: str, listed: dict[str, Any]) -> scrapy.Request | None:
         if document_id in self.documents_asked:
             return None
+        stamp = listed.get("lastModifiedDate")
+        if stamp and stamp == (self.stored_docs.get(document_id) or {}).get("meta", {}).get("last_modified"):
+            return None  # unchanged since stored; an open period's count is asked for separately
         self.documents_asked.add(document_id)
         return self.api_request(f"/documents/{quote(document_id)}", [], callback=self.parse_detail,
                                 cb_kwargs={"listed": listed})
@@ -300,7 +333,7 @@ class RegulationsGovSpider(TrackerSpider):
                 self.reject(response.url, "bad_document", f"an entry without an id: {str(resource)[:200]}")
             elif path == "/dockets":
                 if resource_id not in self.dockets_asked:
-                    yield self.docket_documents(resource_id)
+                    yield self.docket_documents(resource_id, self.docket_since or since)
             else:
                 request = self.detail_request(resource_id, attrs)
                 if request is not None:
@@ -329,16 +362,44 @@ class RegulationsGovSpider(TrackerSpider):
             attrs = dict(listed, **resource["attributes"])
             document = dict(resource, attributes=attrs)
             item = document_to_meeting(document, response.url, agency_names=self.agency_names,
-                                       comments_received=self.stored_counts.get(resource["id"]))
+                                       comments_received=self.stored_count(resource["id"]))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             name = resource.get("id") if isinstance(resource, dict) else None
             self.reject(response.url, "bad_document", f"document {name or '?'}: {type(exc).__name__}: {exc}")
             return
         self.report["documents"] += 1
-        if attrs.get("commentEndDate") or attrs.get("commentStartDate"):
+        if item.source_id in self.fresh_counts:
+            _meta(item)["comments_received"] = self.fresh_counts[item.source_id]
+            yield item
+        elif attrs.get("commentEndDate") or attrs.get("commentStartDate"):
             yield self.api_request(f"/document-comments-received-counts/{quote(item.source_id or '')}", [],
                                    callback=self.parse_count, errback=self.count_failed, cb_kwargs={"item": item})
         else:
+            yield item
+
+    def count_request(self, document_id: str) -> scrapy.Request:
+        """A stored document's comment count alone: nothing else of it changes without its lastModifiedDate."""
+        self.counts_asked.add(document_id)
+        return self.api_request(f"/document-comments-received-counts/{quote(document_id)}", [],
+                                callback=self.parse_stored_count, cb_kwargs={"document_id": document_id})
+
+    def parse_stored_count(self, response: Response, document_id: str) -> Iterator[MeetingItem]:
+        self.check_quota(response)
+        data, problem = read_body(response.body)
+        try:
+            if problem:
+                raise ValueError(problem)
+            count = comment_count(data)
+        except (KeyError, TypeError, ValueError) as exc:
+            self.reject(response.url, "comment_count_failed", f"{document_id}: {exc}", lost=False)
+            return
+        self.good_responses += 1
+        self.report["comment_counts"] += 1
+        self.fresh_counts[document_id] = count
+        if document_id in self.documents_asked:
+            return  # read in full this run: that item carries the count
+        item = stored_item(self.stored_docs[document_id], count, datetime.now(EASTERN).date().isoformat())
+        if item is not None:
             yield item
 
     def parse_count(self, response: Response, item: MeetingItem) -> Iterator[MeetingItem]:
@@ -403,6 +464,29 @@ class RegulationsGovSpider(TrackerSpider):
         if self.latest and (not self.previous_watermark or self.latest > self.previous_watermark):
             return self.latest
         return self.previous_watermark
+
+
+def stored_item(stored: dict[str, Any], count: int, today: str) -> MeetingItem | None:
+    """A stored document again with a new comment count, or None when nothing changed.
+
+    A period that closed since it was stored is no longer open for comment,
+    even though the document itself (and its ``lastModifiedDate``) did not change.
+    """
+    row, meta = stored["row"], dict(stored["meta"])
+    meta["comments_received"] = count
+    if meta.get("comment_end_date") and meta["comment_end_date"] < today and meta.get("open_for_comment"):
+        meta.update(open_for_comment=False, comment_url=None)
+    if meta == stored["meta"]:
+        return None
+    if stored["contribution"] is not None:
+        source_meta = {CONTRIBUTIONS: {SOURCE: dict(stored["contribution"], meta=meta)}}
+    else:
+        source_meta = meta
+    columns = ("id", "jurisdiction", "kind", "title", "agency", "agency_slug", "abstract", "start", "location",
+               "comments_close_on", "docket_id", "document_url", "agenda_url", "minutes_url", "published_date",
+               "source_updated_at")
+    return MeetingItem(**{name: row[name] for name in columns}, source=SOURCE, source_id=meta["document_id"],
+                       source_meta=source_meta)
 
 
 def _meta(item: MeetingItem) -> dict[str, Any]:
