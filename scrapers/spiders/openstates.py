@@ -354,6 +354,20 @@ class OpenStatesApi(TrackerSpider):
             return
         self.quota_spent_now(response.url, detail)
 
+    def listing_page(self, response: Response, page: int) -> dict[str, Any] | None:
+        """One page of a listing (its ``results`` a list), or None after recording why it cannot be used."""
+        data = self.load_json(response)
+        if data is None:
+            return None
+        results = data.get("results") if isinstance(data, dict) else None
+        if not isinstance(results, list):
+            self.failed_requests += 1
+            self.reject(response.url, "unexpected_shape", "expected {results: [...], pagination: {...}}")
+            return None
+        if self.empty_results(response, data, results, page):
+            return None
+        return data
+
     def empty_results(self, response: Response, data: dict[str, Any], results: list[Any], page: int) -> bool:
         """True (recorded) when a page is empty although its pagination has results and counts this page in."""
         pagination = data.get("pagination") if isinstance(data.get("pagination"), dict) else {}
@@ -433,16 +447,10 @@ class OpenStatesSpider(OpenStatesApi):
             for request in self.next_query(index):
                 yield request
             return
-        data = self.load_json(response)
+        data = self.listing_page(response, page)
         if data is None:
-            return
-        results = data.get("results") if isinstance(data, dict) else None
-        if not isinstance(results, list):
-            self.failed_requests += 1
-            self.reject(response.url, "unexpected_shape", "expected {results: [...], pagination: {...}}")
-            return
-        if self.empty_results(response, data, results, page):
             return  # the search stays unfinished, so the watermark holds at its last bill stored
+        results = data["results"]
         query = self.queries[index]
         candidates = []
         for bill in results:

@@ -238,16 +238,10 @@ class OpenStatesEventsSpider(OpenStatesApi):
             return
         if response.status == 404:
             return  # "invalid page, must be in [1, N]": the events shrank while we paged
-        data = self.load_json(response)
+        data = self.listing_page(response, page)
         if data is None:
             return
-        results = data.get("results") if isinstance(data, dict) else None
-        if not isinstance(results, list):
-            self.failed_requests += 1
-            self.reject(response.url, "unexpected_shape", "expected {results: [...], pagination: {...}}")
-            return
-        if self.empty_results(response, data, results, page):
-            return
+        results = data["results"]
         for event in results:
             item = self.build(response, event)
             if item is not None:

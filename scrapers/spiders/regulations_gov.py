@@ -383,7 +383,8 @@ class RegulationsGovSpider(TrackerSpider):
         return self.api_request(f"/document-comments-received-counts/{quote(document_id)}", [],
                                 callback=self.parse_stored_count, cb_kwargs={"document_id": document_id})
 
-    def parse_stored_count(self, response: Response, document_id: str) -> Iterator[MeetingItem]:
+    def read_count(self, response: Response, document_id: str, *, lost: bool) -> int | None:
+        """A document's comment count from its answer, or None after recording why there is none."""
         self.check_quota(response)
         data, problem = read_body(response.body)
         try:
@@ -391,10 +392,16 @@ class RegulationsGovSpider(TrackerSpider):
                 raise ValueError(problem)
             count = comment_count(data)
         except (KeyError, TypeError, ValueError) as exc:
-            self.reject(response.url, "comment_count_failed", f"{document_id}: {exc}", lost=False)
-            return
+            self.reject(response.url, "comment_count_failed", f"{document_id}: {exc}", lost=lost)
+            return None
         self.good_responses += 1
         self.report["comment_counts"] += 1
+        return count
+
+    def parse_stored_count(self, response: Response, document_id: str) -> Iterator[MeetingItem]:
+        count = self.read_count(response, document_id, lost=False)
+        if count is None:
+            return
         self.fresh_counts[document_id] = count
         if document_id in self.documents_asked:
             return  # read in full this run: that item carries the count
@@ -403,17 +410,8 @@ class RegulationsGovSpider(TrackerSpider):
             yield item
 
     def parse_count(self, response: Response, item: MeetingItem) -> Iterator[MeetingItem]:
-        self.check_quota(response)
-        data, problem = read_body(response.body)
-        try:
-            if problem:
-                raise ValueError(problem)
-            count = comment_count(data)
-        except (KeyError, TypeError, ValueError) as exc:
-            self.reject(response.url, "comment_count_failed", f"{item.source_id}: {exc}")
-        else:
-            self.good_responses += 1
-            self.report["comment_counts"] += 1
+        count = self.read_count(response, str(item.source_id), lost=True)
+        if count is not None:
             _meta(item)["comments_received"] = count
         yield item
 
