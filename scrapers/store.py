@@ -122,6 +122,8 @@ class Store:
 
     def _children(self, sql: str, ids: Sequence[str]) -> dict[str, list[tuple[Any, ...]]]:
         out: dict[str, list[tuple[Any, ...]]] = {}
+        if not ids:  # nothing of this batch is stored yet: nothing to compare with
+            return out
         for row in self.db.execute(sql.format(ids=_in_clause(ids)), list(ids)).fetchall():
             out.setdefault(row[0], []).append(tuple(row[1:]))
         return out
@@ -131,6 +133,7 @@ class Store:
         marks = _in_clause(ids)
         existing = {r["id"]: r for r in self.db.query(f"SELECT * FROM bills WHERE id IN ({marks})", ids)}
         overrides = self._overrides(ids)
+        ids = list(existing)  # only stored bills have stored children
         actions = self._children(
             "SELECT bill_id, date, description, actor, classification FROM actions"
             " WHERE bill_id IN ({ids}) ORDER BY bill_id, seq", ids)
@@ -175,17 +178,17 @@ class Store:
             row["updated_at"] = now if news or old is None else old["updated_at"]
             self._writes.upsert("bills", row)
             if changed_actions:
-                self._replace("actions", item.id, [
+                self._replace("actions", item.id, old is not None, [
                     {"bill_id": item.id, "seq": n, "date": a[0], "description": a[1], "actor": a[2],
                      "classification": a[3]} for n, a in enumerate(new_actions or [])])
             if changed_sponsors:
-                self._replace("sponsors", item.id, [
+                self._replace("sponsors", item.id, old is not None, [
                     dict(zip(_SPONSOR_COLUMNS, s, strict=True), bill_id=item.id) for s in new_sponsors or []])
             if changed_versions:
-                self._replace("versions", item.id, [
+                self._replace("versions", item.id, old is not None, [
                     dict(zip(_VERSION_COLUMNS, v, strict=True), bill_id=item.id) for v in new_versions or []])
             if changed_topics:
-                self._replace("bill_topics", item.id, [
+                self._replace("bill_topics", item.id, old is not None, [
                     {"bill_id": item.id, "topic": t[0], "score": t[1], "matched": t[2]} for t in new_topics])
 
             name = display_id(item.jurisdiction, item.identifier)
@@ -217,8 +220,13 @@ class Store:
                                     {"url": version[0], "note": version[1], "date": version[2]}, bill_id=item.id)
         return counts
 
-    def _replace(self, table: str, item_id: str, rows: list[dict[str, Any]]) -> None:
-        self._writes.replace(table, "meeting_id" if table == "meeting_topics" else "bill_id", item_id, rows)
+    def _replace(self, table: str, item_id: str, stored: bool, rows: list[dict[str, Any]]) -> None:
+        """The item's rows of ``table`` become ``rows``; an item new to the database has none to delete."""
+        key = "meeting_id" if table == "meeting_topics" else "bill_id"
+        if stored:
+            self._writes.replace(table, key, item_id, rows)
+        else:
+            self._writes.inserts.setdefault(table, []).extend(rows)
 
     @staticmethod
     def _bill_row(item: BillItem, old: dict[str, Any] | None) -> dict[str, Any]:
@@ -263,7 +271,7 @@ class Store:
         overrides = self._overrides(ids)
         topics = self._children(
             "SELECT meeting_id, topic, score, matched FROM meeting_topics WHERE meeting_id IN ({ids})"
-            " ORDER BY meeting_id, topic", ids)
+            " ORDER BY meeting_id, topic", list(existing))
         counts = Counts()
         now = utcnow()
         for item in items:
@@ -289,7 +297,7 @@ class Store:
                 row["updated_at"] = now if news else old["updated_at"]
                 self._writes.upsert("meetings", row)
             if changed_topics:
-                self._replace("meeting_topics", item.id, [
+                self._replace("meeting_topics", item.id, old is not None, [
                     {"meeting_id": item.id, "topic": t[0], "score": t[1], "matched": t[2]} for t in new_topics])
             self._link_bills(item)
             label = item.agency or item.source
