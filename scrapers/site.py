@@ -14,7 +14,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 import yaml
@@ -113,11 +113,10 @@ def _setting_text(value: Any) -> str:
     return str(value)
 
 
-def serve(database: Path, *, public: bool, host: str, port: int) -> int:
+def serve(database: Path, *, public: bool, host: str, port: int) -> NoReturn:
     """Run Datasette in the foreground until it is stopped."""
     command = datasette_command(database, public=public, host=host, port=port)
     os.execv(command[0], command)
-    return 0  # pragma: no cover - execv does not return
 
 
 def metadata_for(database: Path, *, public: bool) -> dict[str, Any]:

@@ -188,13 +188,17 @@ class AgencyPagesSpider(TrackerSpider):
         parts = urlsplit(url)
         return base.rstrip("/") + parts.path + (f"?{parts.query}" if parts.query else "")
 
+    def structure_changed(self, response: Response, message: str) -> None:
+        """A page that yields no meetings failed, it is not an empty success: recorded, and the run fails."""
+        self.failed_requests += 1
+        self.broken.append(message)
+        self.reject(response.url, "structure_changed", message)
+
     def parse(self, response: Response, page: AgencyPage) -> Iterator[MeetingItem]:
         rows = select(Selector(text=response.text), page.rows)
         if not rows:
-            self.failed_requests += 1
-            message = f"{page.agency} ({page.slug}): no meeting rows match {page.rows!r}; the page's structure changed"
-            self.broken.append(message)
-            self.reject(response.url, "structure_changed", message)
+            self.structure_changed(response, f"{page.agency} ({page.slug}): no meeting rows match {page.rows!r}; "
+                                   "the page's structure changed")
             return
         self.good_responses += 1
         self.report["pages"] += 1
@@ -206,10 +210,8 @@ class AgencyPagesSpider(TrackerSpider):
         for problem in problems:
             self.reject(response.url, "bad_row", problem)
         if not meetings:
-            self.failed_requests += 1
-            message = f"{page.agency} ({page.slug}): no row has a date readable by {page.date!r}"
-            self.broken.append(message)
-            self.reject(response.url, "structure_changed", message)
+            self.structure_changed(response, f"{page.agency} ({page.slug}): no row has a date readable by "
+                                   f"{page.date!r}")
             return
         for meeting in meetings:
             meeting.source_meta["rows_hash"] = digest
