@@ -349,7 +349,7 @@ def test_sigterm_stops_the_scheduler_process_cleanly_and_frees_its_lock(tmp_path
             if "scheduler started with 2 jobs" in line:
                 break
         child.send_signal(signal.SIGTERM)
-        assert child.wait(timeout=10) == 0
+        assert child.wait(timeout=60) == 0
         assert "scheduler stopped" in child.stderr.read()
     finally:
         child.kill()
