@@ -472,12 +472,20 @@ class _Validator:
         return plain, conditional
 
 
+def topics_path() -> Path:
+    """The taxonomy in force: ``$AILABOR_TOPICS``, else the repository's topics.yml."""
+    return Path(os.environ.get("AILABOR_TOPICS") or DEFAULT_PATH)
+
+
 def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
     """Read and compile topics.yml: the path given, else ``$AILABOR_TOPICS``, else the repository's own."""
-    p = Path(path or os.environ.get("AILABOR_TOPICS") or DEFAULT_PATH)
+    p = Path(path) if path else topics_path()
     try:
         stamp = p.stat()
     except OSError:
+        if p == DEFAULT_PATH and not p.parent.is_dir():
+            # Code run from a zipped egg (a Scrapyd deployment) has no repository around it.
+            raise TaxonomyError("topics.yml: not found beside the code; set AILABOR_TOPICS to its path") from None
         return Taxonomy(read_yaml(p, TaxonomyError), source=p.name)  # read_yaml says why, in one line
     return _compiled(p.resolve(), stamp.st_mtime_ns, stamp.st_size)
 

@@ -38,6 +38,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 import db
+from scrapers.relevance import topics_path
 from scrapers.sources import ConfigError, read_yaml
 from scrapers.store import utcnow
 
@@ -406,8 +407,9 @@ class ScrapydUnavailable(RuntimeError):
 class ScrapydRunner(_Runner):
     """Runs each crawl as a job on a Scrapyd server that writes to the same database.
 
-    Scrapyd, started in the repository root, runs ``scrapy crawl SOURCE`` for
-    the project that scrapy.cfg names; this runner schedules the job, waits
+    Scrapyd runs ``scrapy crawl SOURCE`` for the project: the checkout it was
+    started in (project ``default``) or an egg deployed to it with
+    ``scrapyd-deploy`` (project ``ailabor``). This runner schedules the job, waits
     for it (cancelling it at the timeout), then reads the run's outcome from
     ``crawl_runs`` and publishes. Scrapyd's crawls do not pass through
     ``ailabor crawl``, so overlap is prevented by asking Scrapyd first.
@@ -435,8 +437,10 @@ class ScrapydRunner(_Runner):
             return Outcome(job.source, False, f"{job.source}: not started: Scrapyd job {busy[0]['id']} "
                                               "of it is still pending or running")
         before = last_run_id(self.db_file, job.source)
+        # A deployed egg carries neither the database's path nor the director's taxonomy: both are this host's.
+        settings = [f"AILABOR_DB={db.db_path(self.db_file).resolve()}", f"AILABOR_TOPICS={topics_path().resolve()}"]
         job_id = self._call("schedule.json", post=True, project=self.project, spider=job.source,
-                            setting=f"AILABOR_DB={self.db_file}")["jobid"]
+                            setting=settings)["jobid"]
         logger.info("%s: Scrapyd job %s scheduled", job.source, job_id)
         deadline = time.monotonic() + job.timeout
         while self._call("status.json", project=self.project, job=job_id).get("currstate") != "finished":
@@ -457,8 +461,9 @@ class ScrapydRunner(_Runner):
         finally:
             database.close()
         if row is None:
+            log = f"{self.url.rstrip('/')}/logs/{self.project}/{job.source}/{job_id}.log"
             return self._logged(Outcome(job.source, True, f"{job.source}: failed: Scrapyd job {job_id} "
-                                                                 "finished without recording a run; see its log"))
+                                                                 f"finished without recording a run; see {log}"))
         status, items, new, updated, errors, message = row
         line = (f"{job.source}: {status}: {items} items, {new} new, {updated} updated, {errors} errors "
                 f"(Scrapyd job {job_id})" + (f" ({message})" if message else ""))
@@ -469,9 +474,9 @@ class ScrapydRunner(_Runner):
     def stop(self) -> None:
         self.stopping.set()
 
-    def _call(self, endpoint: str, post: bool = False, **params: str) -> dict[str, Any]:
+    def _call(self, endpoint: str, post: bool = False, **params: str | list[str]) -> dict[str, Any]:
         url = f"{self.url.rstrip('/')}/{endpoint}"
-        data = urllib.parse.urlencode(params).encode()
+        data = urllib.parse.urlencode(params, doseq=True).encode()
         request = urllib.request.Request(url, data=data) if post else urllib.request.Request(f"{url}?{data.decode()}")
         try:
             with urllib.request.urlopen(request, timeout=30) as response:

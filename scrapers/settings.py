@@ -51,6 +51,7 @@ ITEM_PIPELINES = {
 STORE_BATCH_SIZE = int(os.environ.get("AILABOR_STORE_BATCH", "200"))
 
 AILABOR_DB = os.environ.get("AILABOR_DB")
+AILABOR_TOPICS = os.environ.get("AILABOR_TOPICS")
 
 FEDERAL_REGISTER_API_URL = os.environ.get("FEDERAL_REGISTER_API_URL", "https://www.federalregister.gov/api/v1")
 CONGRESS_API_URL = os.environ.get("CONGRESS_API_URL", "https://api.congress.gov/v3")

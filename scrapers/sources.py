@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from functools import cache
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-SOURCES_FILE = Path(__file__).with_name("sources.yml")
+# Package data rather than a path beside __file__: a zipped egg deployed to Scrapyd has no such path.
+SOURCES_FILE = files("scrapers") / "sources.yml"
 
 
 class ConfigError(ValueError):
     """A configuration file that cannot be used; the message says what to fix."""
 
 
-def read_yaml(path: Path, error: type[ValueError] = ConfigError) -> Any:
+def read_yaml(path: Path | Traversable, error: type[ValueError] = ConfigError) -> Any:
     """A configuration file's content; an unreadable file or a YAML mistake is one line naming where to look.
 
     Every file a person edits (topics.yml, digests.yml, schedule.yml, sources.yml) is read here.
@@ -34,7 +37,7 @@ def read_yaml(path: Path, error: type[ValueError] = ConfigError) -> Any:
 
 
 @cache
-def source_config(name: str, path: Path = SOURCES_FILE) -> dict[str, Any]:
+def source_config(name: str, path: Path | Traversable = SOURCES_FILE) -> dict[str, Any]:
     data = read_yaml(path) or {}
     if not isinstance(data, dict) or not isinstance(data.get(name, {}), dict):
         raise ConfigError(f"{path.name}: the section {name!r} must be a mapping of settings")

@@ -306,6 +306,15 @@ def test_missing_topics_file_raises_taxonomy_error(tmp_path):
         load_taxonomy(tmp_path / "topics.yml")
 
 
+def test_code_run_from_an_egg_asks_for_ailabor_topics(tmp_path, monkeypatch):
+    egg = tmp_path / "ailabor-r1.egg"
+    egg.write_bytes(b"PK")
+    monkeypatch.setattr("scrapers.relevance.DEFAULT_PATH", egg / "topics.yml")
+    monkeypatch.delenv("AILABOR_TOPICS", raising=False)
+    with pytest.raises(TaxonomyError, match=r"^topics\.yml: not found beside the code; set AILABOR_TOPICS"):
+        load_taxonomy()
+
+
 # --- upstream queries -------------------------------------------------------------
 
 

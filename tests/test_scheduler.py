@@ -367,13 +367,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def scrapyd(tmp_path, replay):
-    """A real Scrapyd on loopback, started as in production: in a folder with the project's scrapy.cfg."""
-    server = replay(FIXTURES / "federal_register" / "cassette.yml")
-    home = tmp_path / "scrapyd"
-    home.mkdir()
-    shutil.copy(REPO / "scrapy.cfg", home / "scrapy.cfg")
+def _start_scrapyd(home: Path, env: dict[str, str]) -> tuple[str, subprocess.Popen[bytes]]:
     port = _free_port()
     (home / "scrapyd.conf").write_text(textwrap.dedent(f"""\
         [scrapyd]
@@ -385,7 +379,6 @@ def scrapyd(tmp_path, replay):
         dbs_dir = {home}/dbs
         items_dir =
         """))
-    env = dict(os.environ, FEDERAL_REGISTER_API_URL=server.url, AILABOR_RETRY_BACKOFF="0.05")
     process = subprocess.Popen([sys.executable, "-m", "scrapyd"], cwd=home, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
@@ -398,6 +391,33 @@ def scrapyd(tmp_path, replay):
 
     _wait_for(ready, timeout=30)
     assert process.poll() is None, "scrapyd did not start"
+    return url, process
+
+
+@pytest.fixture
+def scrapyd_env(replay) -> dict[str, str]:
+    server = replay(FIXTURES / "federal_register" / "cassette.yml")
+    return dict(os.environ, FEDERAL_REGISTER_API_URL=server.url, AILABOR_RETRY_BACKOFF="0.05")
+
+
+@pytest.fixture
+def scrapyd(tmp_path, scrapyd_env):
+    """A real Scrapyd on loopback, started in a folder with the project's scrapy.cfg (project "default")."""
+    home = tmp_path / "scrapyd"
+    home.mkdir()
+    shutil.copy(REPO / "scrapy.cfg", home / "scrapy.cfg")
+    url, process = _start_scrapyd(home, scrapyd_env)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def bare_scrapyd(tmp_path, scrapyd_env):
+    """A real Scrapyd in an empty folder: it knows only the projects deployed to it."""
+    home = tmp_path / "bare-scrapyd"
+    home.mkdir()
+    url, process = _start_scrapyd(home, dict(scrapyd_env, AILABOR_TOPICS=""))
     yield url
     process.terminate()
     process.wait(timeout=10)
@@ -417,3 +437,25 @@ def test_scrapyd_that_cannot_be_reached_fails_the_run_with_one_line(db_path):
     url = f"http://127.0.0.1:{_free_port()}"
     outcome = ScrapydRunner(url, "default", db_path).run(_job())
     assert outcome.failed and outcome.line.startswith(f"federal_register: failed: could not reach Scrapyd at {url}")
+
+
+def test_scrapyd_deploy_packs_the_spiders_as_an_egg_that_runs_on_scrapyd(tmp_path, bare_scrapyd, db_path):
+    checkout = tmp_path / "checkout"
+    shutil.copytree(REPO, checkout, ignore=shutil.ignore_patterns(
+        ".*", "tests", "bench", "build", "*.egg-info", "__pycache__", "*.db", "*.db-*", "*.lock", "public"))
+    with (checkout / "scrapy.cfg").open("a") as cfg:
+        cfg.write(f"\n[deploy:loopback]\nurl = {bare_scrapyd}/\nproject = ailabor\n")
+    deploy = subprocess.run([str(Path(sys.executable).with_name("scrapyd-deploy")), "loopback", "--version", "r1"],
+                            cwd=checkout, capture_output=True, text=True, timeout=300)
+    assert deploy.returncode == 0, deploy.stderr
+    assert json.loads(deploy.stdout)["spiders"] == len(DEFAULT_SOURCES)
+
+    runner = ScrapydRunner(bare_scrapyd, "ailabor", db_path, poll=0.2)
+    outcome = runner.run(_job(timeout=120))
+
+    assert not outcome.failed, outcome.line
+    assert outcome.line.startswith("federal_register: ok: 6 items, 6 new")
+    working = db.connect(db_path)
+    # The egg carries no topics.yml: the runner hands the job this host's taxonomy, and it classified.
+    assert working["meeting_topics"].count > 0
+    assert db.connect(db.snapshot_path(working=db_path))["meetings"].count == 6

@@ -89,7 +89,7 @@ class TrackerSpider(scrapy.Spider):
 
     @cached_property
     def taxonomy(self) -> Taxonomy:
-        return load_taxonomy()
+        return load_taxonomy(self.settings.get("AILABOR_TOPICS"))
 
     # Errors -------------------------------------------------------------------------------------
 
