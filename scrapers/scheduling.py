@@ -535,31 +535,37 @@ def run_once(schedule: Schedule, runner: Runner, echo: Callable[[str], None]) ->
     return outcomes
 
 
+class _StopRequested(Exception):
+    """SIGTERM or SIGINT, raised in the main thread to leave the scheduler's loop."""
+
+
 def serve(schedule: Schedule, runner: Runner, db_file: str | os.PathLike[str] | None) -> None:
     """Run the schedule until SIGTERM or SIGINT; stopping ends every running crawl and closes its run."""
     with scheduler_lock(db_file):
         scheduler = build_scheduler(schedule, runner)
-        stop_requested = threading.Event()
 
         def stop(signum: int, frame: Any) -> None:
-            logger.info("%s: stopping the running crawls and the scheduler", signal.Signals(signum).name)
-            stop_requested.set()
-            runner.stop()
-            if scheduler.running:
-                scheduler.shutdown(wait=True)
+            # The handler only raises: it interrupts the scheduler's loop anywhere, possibly inside the
+            # wake-up event's lock, which a shutdown from here would take again and deadlock on. The
+            # stop runs below, once the loop has unwound; a second signal must not interrupt it.
+            for sig in STOP_SIGNALS:
+                signal.signal(sig, lambda signum, frame: None)
+            raise _StopRequested(signum)
 
         def started(event: SchedulerEvent) -> None:
-            # A signal that came while the scheduler was starting found nothing to shut down yet.
-            if stop_requested.is_set():
-                scheduler.shutdown(wait=False)
-                return
             logger.info("scheduler started with %d jobs (%s)", len(schedule.jobs),
                         ", ".join(job.source for job in schedule.jobs))
 
-        for sig in STOP_SIGNALS:
-            signal.signal(sig, stop)
         scheduler.add_listener(started, EVENT_SCHEDULER_STARTED)
-        scheduler.start()
+        try:
+            for sig in STOP_SIGNALS:
+                signal.signal(sig, stop)
+            scheduler.start()
+        except _StopRequested as request:
+            logger.info("%s: stopping the running crawls and the scheduler", signal.Signals(request.args[0]).name)
+            runner.stop()
+            if scheduler.running:
+                scheduler.shutdown(wait=True)
     logger.info("scheduler stopped")
 
 

@@ -358,6 +358,34 @@ def test_sigterm_stops_the_scheduler_process_cleanly_and_frees_its_lock(tmp_path
         pass
 
 
+# The scheduler as started by `python scheduler.py`, except that SIGTERM arrives at the worst moment:
+# while the loop's wake-up event holds its lock, as it may when the signal comes just after start.
+SIGNAL_IN_WAKEUP = """
+import os, signal, sys
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+def wakeup(self):
+    with self._event._cond:
+        os.kill(os.getpid(), signal.SIGTERM)
+        self._event._flag = True
+        self._event._cond.notify_all()
+
+BlockingScheduler.wakeup = wakeup
+from scrapers.cli import schedule
+schedule.main(sys.argv[1:], prog_name="scheduler.py")
+"""
+
+
+def test_sigterm_while_the_loop_holds_its_wakeup_lock_still_stops_the_scheduler(tmp_path, db_path):
+    child = subprocess.run([sys.executable, "-c", SIGNAL_IN_WAKEUP, "--schedule", str(_two_jobs(tmp_path)),
+                            "--db", str(db_path)], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert child.returncode == 0, child.stderr
+    assert "SIGTERM: stopping the running crawls and the scheduler" in child.stderr
+    assert "scheduler stopped" in child.stderr
+    with scheduler_lock(db_path):
+        pass
+
+
 # Scrapyd --------------------------------------------------------------------------------------
 
 
