@@ -535,37 +535,40 @@ def run_once(schedule: Schedule, runner: Runner, echo: Callable[[str], None]) ->
     return outcomes
 
 
-class _StopRequested(Exception):
-    """SIGTERM or SIGINT, raised in the main thread to leave the scheduler's loop."""
-
-
 def serve(schedule: Schedule, runner: Runner, db_file: str | os.PathLike[str] | None) -> None:
     """Run the schedule until SIGTERM or SIGINT; stopping ends every running crawl and closes its run."""
     with scheduler_lock(db_file):
         scheduler = build_scheduler(schedule, runner)
+        started, stop_requested = threading.Event(), threading.Event()
+        received: list[int] = []
 
-        def stop(signum: int, frame: Any) -> None:
-            # The handler only raises: it interrupts the scheduler's loop anywhere, possibly inside the
-            # wake-up event's lock, which a shutdown from here would take again and deadlock on. The
-            # stop runs below, once the loop has unwound; a second signal must not interrupt it.
-            for sig in STOP_SIGNALS:
-                signal.signal(sig, lambda signum, frame: None)
-            raise _StopRequested(signum)
+        def request_stop(signum: int, frame: Any) -> None:
+            # A handler runs wherever the main thread was: inside the scheduler's loop, holding the lock
+            # a shutdown takes, or inside a listener, whose exceptions the scheduler swallows. So it
+            # only flags the request (the main thread never touches that event's lock); a thread of
+            # its own does the stopping.
+            received.append(signum)
+            stop_requested.set()
 
-        def started(event: SchedulerEvent) -> None:
+        def stop_when_asked() -> None:
+            stop_requested.wait()
+            started.wait()
+            logger.info("%s: stopping the running crawls and the scheduler", signal.Signals(received[0]).name)
+            runner.stop()
+            scheduler.shutdown(wait=True)
+
+        def on_start(event: SchedulerEvent) -> None:
+            started.set()
             logger.info("scheduler started with %d jobs (%s)", len(schedule.jobs),
                         ", ".join(job.source for job in schedule.jobs))
 
-        scheduler.add_listener(started, EVENT_SCHEDULER_STARTED)
-        try:
-            for sig in STOP_SIGNALS:
-                signal.signal(sig, stop)
-            scheduler.start()
-        except _StopRequested as request:
-            logger.info("%s: stopping the running crawls and the scheduler", signal.Signals(request.args[0]).name)
-            runner.stop()
-            if scheduler.running:
-                scheduler.shutdown(wait=True)
+        scheduler.add_listener(on_start, EVENT_SCHEDULER_STARTED)
+        stopper = threading.Thread(target=stop_when_asked, name="stopper", daemon=True)
+        stopper.start()
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, request_stop)
+        scheduler.start()
+        stopper.join()
     logger.info("scheduler stopped")
 
 

@@ -358,10 +358,11 @@ def test_sigterm_stops_the_scheduler_process_cleanly_and_frees_its_lock(tmp_path
         pass
 
 
-# The scheduler as started by `python scheduler.py`, except that SIGTERM arrives at the worst moment:
-# while the loop's wake-up event holds its lock, as it may when the signal comes just after start.
-SIGNAL_IN_WAKEUP = """
-import os, signal, sys
+# `python scheduler.py`, except that SIGTERM arrives at one of the worst moments: while the loop's
+# wake-up event holds its lock, or inside the scheduler's listener (which swallows exceptions),
+# as it may when the signal comes just after start.
+SIGNAL_AT = """
+import logging, os, signal, sys
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 def wakeup(self):
@@ -370,14 +371,25 @@ def wakeup(self):
         self._event._flag = True
         self._event._cond.notify_all()
 
-BlockingScheduler.wakeup = wakeup
+info = logging.Logger.info
+
+def info_then_signal(self, msg, *args, **kwargs):
+    info(self, msg, *args, **kwargs)
+    if msg.startswith("scheduler started"):
+        os.kill(os.getpid(), signal.SIGTERM)
+
+if sys.argv[1] == "wakeup":
+    BlockingScheduler.wakeup = wakeup
+else:
+    logging.Logger.info = info_then_signal
 from scrapers.cli import schedule
-schedule.main(sys.argv[1:], prog_name="scheduler.py")
+schedule.main(sys.argv[2:], prog_name="scheduler.py")
 """
 
 
-def test_sigterm_while_the_loop_holds_its_wakeup_lock_still_stops_the_scheduler(tmp_path, db_path):
-    child = subprocess.run([sys.executable, "-c", SIGNAL_IN_WAKEUP, "--schedule", str(_two_jobs(tmp_path)),
+@pytest.mark.parametrize("moment", ["wakeup", "listener"])
+def test_sigterm_at_an_awkward_moment_still_stops_the_scheduler(tmp_path, db_path, moment):
+    child = subprocess.run([sys.executable, "-c", SIGNAL_AT, moment, "--schedule", str(_two_jobs(tmp_path)),
                             "--db", str(db_path)], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert child.returncode == 0, child.stderr
     assert "SIGTERM: stopping the running crawls and the scheduler" in child.stderr
