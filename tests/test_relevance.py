@@ -62,24 +62,35 @@ def item_text(item: dict[str, Any]) -> str:
 # --- the labelled sets ------------------------------------------------------------
 
 
+# Sets topics.yml was tuned on (each file's header says how), and sets it never was: written
+# blind, without seeing topics.yml, after its last edit. The bar applies to both.
+TUNED_ON = ["holdout.yml", "holdout_blind.yml", "holdout_blind2.yml", "holdout_blind3.yml"]
+UNTUNED = ["holdout_untuned.yml", "holdout_blind4.yml"]
+
+
+def _key(item: dict[str, Any]) -> tuple[str, str]:
+    return item["jurisdiction"], item["identifier"].replace(".", "").replace(" ", "").upper()
+
+
 def test_labelled_set_meets_precision_and_recall(tax, labelled):
     result = evaluate(tax, labelled)
     assert result.recall >= 0.95 and result.precision >= 0.90, result.format()
 
 
-def test_holdout_set_meets_precision_and_recall(tax, holdout):
-    result = evaluate(tax, holdout)
-    assert result.recall >= 0.90 and result.precision >= 0.85, result.format()
+@pytest.mark.parametrize("name", TUNED_ON + UNTUNED)
+def test_every_other_labelled_set_meets_the_same_bar(tax, name):
+    result = evaluate(tax, load_labelled(FIXTURES / name))
+    assert result.recall >= 0.95 and result.precision >= 0.90, result.format()
 
 
-def test_untuned_set_scores_close_to_the_labelled_set(tax, labelled):
-    # Written after topics.yml was frozen and never used to change it (see the file's header):
-    # the honest measure of how the taxonomy does on bills it has not seen.
-    untuned = load_labelled(FIXTURES / "holdout_untuned.yml")
-    seen = {(i["jurisdiction"], i["identifier"]) for i in labelled}
-    assert not seen & {(i["jurisdiction"], i["identifier"]) for i in untuned}
-    result = evaluate(tax, untuned)
-    assert result.recall >= 0.90 and result.precision >= 0.90, result.format()
+@pytest.mark.parametrize("name", UNTUNED)
+def test_untuned_sets_share_no_bill_with_the_sets_tuned_on(labelled, name):
+    seen = {_key(item) for item in labelled}
+    for other in TUNED_ON:
+        seen |= {_key(item) for item in load_labelled(FIXTURES / other)}
+    untuned = load_labelled(FIXTURES / name)
+    assert len(untuned) >= 20
+    assert not seen & {_key(item) for item in untuned}
 
 
 def test_labelled_set_is_large_and_balanced(labelled):
@@ -94,9 +105,9 @@ def test_holdout_shares_no_bill_with_labelled_set(labelled, holdout):
     assert not {key(i) for i in labelled} & {key(i) for i in holdout}
 
 
-@pytest.mark.parametrize("fixture", ["labelled", "holdout"])
-def test_every_matched_phrase_occurs_in_item_text(tax, fixture, request):
-    for item in request.getfixturevalue(fixture):
+@pytest.mark.parametrize("name", ["labelled.yml", *TUNED_ON, *UNTUNED])
+def test_every_matched_phrase_occurs_in_item_text(tax, name):
+    for item in load_labelled(FIXTURES / name):
         c = tax.classify(item["title"], item.get("summary"), item.get("subjects") or ())
         text = item_text(item)
         for topic in c.topics:
