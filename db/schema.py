@@ -217,6 +217,12 @@ def m003_indexes_for_the_site(db: sqlite_utils.Database) -> None:
     db["bills"].create_index(["status", "status_date"])
 
 
+@migrations()
+def m004_errors_by_run(db: sqlite_utils.Database) -> None:
+    # Each run asks whether a rejected item was rejected by the runs before it (scrapers/runs.py).
+    db["crawl_errors"].create_index(["run_id", "kind"])
+
+
 def migrate(db: sqlite_utils.Database) -> None:
     """Bring a database of any earlier schema up to date; a no-op on a current one."""
     migrations.apply(db)

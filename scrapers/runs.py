@@ -10,6 +10,8 @@ import sqlite_utils
 from db import write_transaction
 from scrapers.store import utcnow
 
+MESSAGE_LENGTH = 2000
+
 
 def _alive(pid: int | None) -> bool:
     if not pid:
@@ -62,8 +64,18 @@ class RunLog:
         self.errors += 1
         with write_transaction(self.db):
             self.db["crawl_errors"].insert(
-                {"run_id": self.id, "url": url, "kind": kind, "message": message[:2000], "at": utcnow()}
+                {"run_id": self.id, "url": url, "kind": kind, "message": message[:MESSAGE_LENGTH], "at": utcnow()}
             )
+
+    def rejected_before(self, kind: str, message: str, runs: int) -> bool:
+        """Whether each of the last ``runs`` runs that got anywhere rejected the same thing for the same reason."""
+        (count,) = self.db.execute(
+            "SELECT count(DISTINCT run_id) FROM crawl_errors WHERE kind = ? AND message = ? AND run_id IN"
+            " (SELECT id FROM crawl_runs WHERE source = ? AND id < ? AND status IN ('ok', 'partial')"
+            "  ORDER BY id DESC LIMIT ?)",
+            [kind, message[:MESSAGE_LENGTH], self.source, self.id, runs],
+        ).fetchone()
+        return count == runs
 
     def finish(self, status: str, **counts: Any) -> None:
         with write_transaction(self.db):

@@ -213,6 +213,38 @@ def test_daily_limit_mid_crawl_is_partial_and_the_next_run_resumes_without_gaps_
     assert _run(db_path)["watermark"] == ALL_BILLS[-1]["updated_at"]
 
 
+def test_a_bill_broken_upstream_holds_the_watermark_for_two_runs_then_no_longer(replay, db_path):
+    bills = [_bill("SB 7"), dict(_bill("AB 2602"), title=None)]
+    bills.sort(key=lambda b: b["updated_at"])
+    runs = []
+    for _ in range(3):
+        crawl("openstates", replay([Route("/bills", body=_page(bills), query={"page": "1"}), SESSIONS]),
+              db_path, env=ENV)
+        runs.append(_run(db_path))
+    assert [(r["status"], r["watermark"]) for r in runs[:2]] == [("partial", None), ("partial", None)]
+    # The third time the same bill fails the same way, it is taken as broken upstream: the watermark
+    # moves past it (the next runs stop re-reading the window for it), and it is still on record.
+    assert (runs[2]["status"], runs[2]["watermark"]) == ("ok", bills[-1]["updated_at"])
+    assert runs[2]["message"] == "1 item(s) rejected as in the 2 runs before, no longer holding the watermark"
+    errors = list(_db(db_path).query("SELECT run_id, kind, message FROM crawl_errors ORDER BY id"))
+    assert [e["run_id"] for e in errors] == [r["id"] for r in runs]
+    assert {(e["kind"], e["message"].split(":")[0]) for e in errors} == {("invalid_item", "ca-20232024-ab2602")}
+    assert set(_bills(db_path)) == {"ca-20252026-sb7"}
+
+
+def test_another_bill_broken_in_the_third_run_holds_the_watermark_again(replay, db_path):
+    sb7, ab2602 = _bill("SB 7"), _bill("AB 2602")
+    changed_sb7 = dict(sb7, title=None, updated_at="2025-10-20T09:00:00.000001+00:00")
+    for bills in ([sb7, dict(ab2602, title=None)],) * 2 + ([changed_sb7, dict(ab2602, title=None)],):
+        bills = sorted(bills, key=lambda b: b["updated_at"])
+        crawl("openstates", replay([Route("/bills", body=_page(bills), query={"page": "1"}), SESSIONS]),
+              db_path, env=ENV)
+    run = _run(db_path)
+    assert (run["status"], run["watermark"]) == ("partial", None)
+    assert run["message"] == "1 item(s) rejected; 1 item(s) rejected as in the 2 runs before, " \
+                             "no longer holding the watermark"
+
+
 def test_a_per_minute_limit_is_waited_out(replay, db_path):
     minute = Route("/bills", status=429, query={"page": "2"}, times=1,
                    body=json.dumps({"detail": "exceeded limit of 10/min: 11"}))

@@ -27,6 +27,12 @@ from scrapers.sources import source_config
 
 logger = logging.getLogger(__name__)
 
+#: Rejections of one identified record, as opposed to a whole response or an anonymous list entry.
+RECORD_KINDS = frozenset({"invalid_item", "store_failed", "bad_document", "bad_bill", "bad_meeting", "bad_event",
+                          "bad_row"})
+#: How many runs in a row a rejected record holds the watermark back before it is taken as broken upstream.
+HOLDING_RUNS = 2
+
 
 class TrackerSpider(scrapy.Spider):
     #: The setting (and environment variable) that holds the upstream's base URL.
@@ -48,6 +54,7 @@ class TrackerSpider(scrapy.Spider):
         spider.partial_reason = None
         spider.failed_requests = 0
         spider.lost_items = 0
+        spider.known_bad = 0
         spider.good_responses = 0
         # A spider that finds nothing to ask sets this: a run without requests is then complete, not failed.
         spider.nothing_to_ask = False
@@ -100,6 +107,11 @@ class TrackerSpider(scrapy.Spider):
         withdrawn upstream) and for failures already counted as failed requests.
         """
         logger.warning("%s: %s: %s", kind, url, message)
+        if lost and kind in RECORD_KINDS and self.run.rejected_before(kind, message, HOLDING_RUNS):
+            # Upstream serves the same broken record run after run: waiting for a fix would stall the
+            # watermark for good and re-fetch ever more. It is still written to crawl_errors each time.
+            lost = False
+            self.known_bad += 1
         self.run.error(url, kind, message)
         if lost:
             self.lost_items += 1
@@ -149,6 +161,12 @@ class TrackerSpider(scrapy.Spider):
             self.last_failure = f"could not reach {urlsplit(url or '').netloc or 'the upstream'}: {reason}"
             self.reject(url, "request_failed", reason, lost=False)
 
+    def known_bad_note(self) -> str | None:
+        if not self.known_bad:
+            return None
+        return (f"{self.known_bad} item(s) rejected as in the {HOLDING_RUNS} runs before, "
+                "no longer holding the watermark")
+
     def quota_spent(self, response: Response) -> bool:
         """Whether a failed response means the upstream's quota is used up for now."""
         return response.status == 429
@@ -184,9 +202,10 @@ class TrackerSpider(scrapy.Spider):
             status, watermark = "partial", self.partial_watermark()
             counted = [f"{n} {what}" for n, what in ((self.failed_requests, "request(s) failed"),
                                                       (self.lost_items, "item(s) rejected")) if n]
-            message = self.partial_reason or "; ".join(counted) or f"stopped: {reason}"
+            notes = counted + [note] if (note := self.known_bad_note()) else counted
+            message = self.partial_reason or "; ".join(notes) or f"stopped: {reason}"
         else:
-            status, watermark, message = "ok", self.final_watermark(), None
+            status, watermark, message = "ok", self.final_watermark(), self.known_bad_note()
         details = json.dumps(self.report) if self.report else None
         self.run.finish(status, requests=requests, watermark=watermark, message=message, details=details,
                         **self.pipeline_counts)
