@@ -12,7 +12,9 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import sqlite3
 import sys
+from contextlib import closing
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -107,6 +109,15 @@ def write_metadata(database: Path, *, public: bool) -> Path:
     return target
 
 
+def topic_slugs(database: Path) -> list[str]:
+    """The topics the served data is filed under (the ``topics`` table, mirrored from topics.yml at each crawl)."""
+    try:
+        with closing(sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True)) as conn:
+            return [slug for (slug,) in conn.execute("SELECT slug FROM topics ORDER BY rowid")]
+    except sqlite3.Error:
+        return []
+
+
 def _setting_text(value: Any) -> str:
     if isinstance(value, bool):
         return "on" if value else "off"
@@ -132,6 +143,10 @@ def metadata_for(database: Path, *, public: bool) -> dict[str, Any]:
     if database.stem not in databases and "tracker" in databases:
         databases[database.stem] = databases.pop("tracker")
     tables = databases.setdefault(database.stem, {}).setdefault("tables", {})
+    topics = ", ".join(topic_slugs(database))
+    for query in databases[database.stem].get("queries", {}).values():
+        if "{topics}" in query.get("description", ""):
+            query["description"] = query["description"].replace("{topics}", topics or "none yet")
     if public:
         for name in INTERNAL_TABLES:
             tables.setdefault(name, {}).update(hidden=True, allow=False)

@@ -469,3 +469,5 @@ def save_topics(db: sqlite_utils.Database, taxonomy: Any) -> None:
     rows = [{"slug": t.slug, "name": t.name, "description": t.description} for t in taxonomy.topics]
     with write_transaction(db):
         db["topics"].upsert_all(rows, pk="slug")
+        # A topic taken out of topics.yml leaves the site's lists; its old tags still show their slug.
+        db.execute(f"DELETE FROM topics WHERE slug NOT IN ({', '.join('?' * len(rows))})", [r["slug"] for r in rows])

@@ -18,7 +18,14 @@ from scrapers.items import Action, BillItem, MeetingItem, Sponsor, Version
 from scrapers.positions import set_position
 from scrapers.publish import publish
 from scrapers.relevance import load_taxonomy
-from scrapers.site import PASSWORD_HASH_ENV, Refused, check_exposure, datasette_command, make_datasette
+from scrapers.site import (
+    PASSWORD_HASH_ENV,
+    Refused,
+    check_exposure,
+    datasette_command,
+    make_datasette,
+    metadata_for,
+)
 from scrapers.store import Store, save_topics
 from tests.conftest import FIXTURES, crawl
 
@@ -291,3 +298,17 @@ def test_metadata_file_names_the_password_variable_never_the_hash(monkeypatch, s
     command = datasette_command(site_db, public=False)
     written = Path(command[command.index("-m", 3) + 1]).read_text()
     assert PASSWORD_HASH_ENV in written and "secret-hash" not in written
+
+
+def test_topic_lists_in_descriptions_are_the_served_databases_topics(db_path):
+    database = db.connect(db_path)
+    taxonomy = load_taxonomy()
+    save_topics(database, taxonomy)
+    database["topics"].insert({"slug": "ai-in-casting", "name": "AI in casting", "description": "Casting by AI."})
+    queries = metadata_for(db_path, public=True)["databases"]["tracker"]["queries"]
+    listed = ", ".join([t.slug for t in taxonomy.topics] + ["ai-in-casting"])
+    for name in ("bills_on_topic", "topic_feed"):
+        assert f"{listed}." in queries[name]["description"]
+    save_topics(database, taxonomy)
+    queries = metadata_for(db_path, public=True)["databases"]["tracker"]["queries"]
+    assert "ai-in-casting" not in queries["bills_on_topic"]["description"]
