@@ -241,9 +241,10 @@ def digest(name: str, dry_run: bool, out: str | None, db_file: str | None) -> No
 def schedule(db_file: str | None, schedule_file: str | None, list_only: bool, once: bool) -> None:
     """Crawl every source on its schedule (schedule.yml) until stopped, publishing after each crawl.
 
-    The same as `python scheduler.py`. Each crawl runs as its own process and
-    is killed at its timeout; SIGTERM or Ctrl-C stops the running crawls and
-    records them as failed.
+    The same as `python scheduler.py`. Each crawl runs as its own process (or
+    as a Scrapyd job, with `runner: scrapyd` in schedule.yml) and is killed at
+    its timeout; SIGTERM or Ctrl-C stops the running crawls and records them
+    as failed.
     """
     from scrapers.scheduling import SchedulerBusy, run_schedule
 

@@ -438,7 +438,7 @@ class ScrapydRunner(_Runner):
                                               "of it is still pending or running")
         before = last_run_id(self.db_file, job.source)
         # A deployed egg carries neither the database's path nor the director's taxonomy: both are this host's.
-        settings = [f"AILABOR_DB={db.db_path(self.db_file).resolve()}", f"AILABOR_TOPICS={topics_path().resolve()}"]
+        settings = [f"AILABOR_DB={self.db_file}", f"AILABOR_TOPICS={topics_path().resolve()}"]
         job_id = self._call("schedule.json", post=True, project=self.project, spider=job.source,
                             setting=settings)["jobid"]
         logger.info("%s: Scrapyd job %s scheduled", job.source, job_id)
