@@ -187,13 +187,14 @@ def _check_topics(source: str, digests: Iterable[DigestDef]) -> None:
     Only the slugs are read: compiling the whole taxonomy takes a second, and its
     own checks run where it is used.
     """
-    from scrapers.relevance import DEFAULT_PATH
+    from scrapers.relevance import topics_path
 
+    taxonomy = topics_path()
     try:
-        data = yaml.safe_load(DEFAULT_PATH.read_text(encoding="utf-8"))
+        data = yaml.safe_load(taxonomy.read_text(encoding="utf-8"))
         known = [t["slug"] for t in data["topics"] if isinstance(t, dict) and "slug" in t]
     except (OSError, yaml.YAMLError, TypeError, KeyError) as exc:
-        raise ConfigError(f"{source}: digests use topics, but {DEFAULT_PATH.name} cannot be read ({exc})") from exc
+        raise ConfigError(f"{source}: digests use topics, but {taxonomy.name} cannot be read ({exc})") from exc
     for d in digests:
         for slug in d.topics:
             if slug not in known:

@@ -383,6 +383,22 @@ def test_a_malformed_digests_file_is_one_line_saying_what_to_fix(tmp_path, db_pa
     assert result.exit_code != 0 and len(result.output.strip().splitlines()) == 1
 
 
+def test_digest_topics_are_checked_against_the_taxonomy_in_force(tmp_path, monkeypatch):
+    import yaml
+
+    from scrapers.relevance import DEFAULT_PATH
+
+    taxonomy = yaml.safe_load(DEFAULT_PATH.read_text(encoding="utf-8"))
+    taxonomy["topics"].insert(0, {"slug": "ai-in-casting", "name": "AI in casting", "description": "Casting by AI.",
+                                  "phrases": ["casting"]})
+    (tmp_path / "topics.yml").write_text(yaml.safe_dump(taxonomy))
+    digests = tmp_path / "digests.yml"
+    digests.write_text("daily:\n  subject: Hi\n  recipients: [a@b.example]\n  topics: [ai-in-casting]\n")
+    monkeypatch.setenv("AILABOR_TOPICS", str(tmp_path / "topics.yml"))
+
+    assert [d.topics for d in load_digests(digests).values()] == [("ai-in-casting",)]
+
+
 def test_unknown_digest_name_lists_the_digests(db_path, env):
     result = CliRunner().invoke(cli, ["digest", "weekly", "--db", str(db_path), "--dry-run"], env=env)
 
