@@ -509,6 +509,15 @@ def build_scheduler(schedule: Schedule, runner: Runner,
     return scheduler
 
 
+def answer_stop_signals() -> None:
+    """Unblock SIGTERM and SIGINT in this thread, and so in the threads and crawls it starts after.
+
+    A process inherits its parent's signal mask: with SIGTERM left blocked, the
+    signal would wait forever, pending, and the scheduler would never stop.
+    """
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+
+
 def run_once(schedule: Schedule, runner: Runner, echo: Callable[[str], None]) -> list[Outcome]:
     """Every job now, one after the other, for those who drive everything from cron.
 
@@ -523,6 +532,7 @@ def run_once(schedule: Schedule, runner: Runner, echo: Callable[[str], None]) ->
             outcomes.append(runner.run(job))
             echo(outcomes[-1].line)
 
+    answer_stop_signals()
     worker = threading.Thread(target=work, name="once")
     previous = {sig: signal.signal(sig, lambda signum, frame: runner.stop()) for sig in STOP_SIGNALS}
     try:
@@ -537,6 +547,7 @@ def run_once(schedule: Schedule, runner: Runner, echo: Callable[[str], None]) ->
 
 def serve(schedule: Schedule, runner: Runner, db_file: str | os.PathLike[str] | None) -> None:
     """Run the schedule until SIGTERM or SIGINT; stopping ends every running crawl and closes its run."""
+    answer_stop_signals()
     with scheduler_lock(db_file):
         scheduler = build_scheduler(schedule, runner)
         started, stop_requested = threading.Event(), threading.Event()

@@ -341,8 +341,17 @@ def test_sigterm_during_once_stops_the_crawl_marks_its_run_and_starts_no_other(t
     assert not _alive(int(pid_file.read_text()))
 
 
-def test_sigterm_stops_the_scheduler_process_cleanly_and_frees_its_lock(tmp_path, db_path):
-    child = subprocess.Popen([sys.executable, "scheduler.py", "--schedule", str(_two_jobs(tmp_path)),
+# A parent that leaves SIGTERM blocked (the mask is inherited through exec), then starts the scheduler.
+BLOCKED_BY_PARENT = """
+import os, signal, sys
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
+os.execv(sys.executable, [sys.executable, "scheduler.py", *sys.argv[1:]])
+"""
+
+
+@pytest.mark.parametrize("command", [["scheduler.py"], ["-c", BLOCKED_BY_PARENT]], ids=["plain", "blocked-by-parent"])
+def test_sigterm_stops_the_scheduler_process_cleanly_and_frees_its_lock(tmp_path, db_path, command):
+    child = subprocess.Popen([sys.executable, *command, "--schedule", str(_two_jobs(tmp_path)),
                               "--db", str(db_path)], cwd=REPO, stderr=subprocess.PIPE, text=True)
     try:
         for line in child.stderr:
