@@ -84,7 +84,7 @@ def run_crawls(
     database = db.connect(settings.get("AILABOR_DB"))
     classes = spider_classes()
     summaries: dict[str, RunSummary] = {}
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)
     crawlers = {}
     # Held until the crawls end: a scheduler or a person crawling the same source meanwhile is turned away.
     locks = ExitStack()

@@ -29,8 +29,8 @@ COOKIES_ENABLED = False
 URLLENGTH_LIMIT = 16_000
 TELNETCONSOLE_ENABLED = False
 
-# Scrapy's default context factory accepts any certificate; this one verifies.
-DOWNLOADER_CLIENTCONTEXTFACTORY = "scrapy.core.downloader.contextfactory.BrowserLikeContextFactory"
+# Scrapy accepts any certificate unless told otherwise.
+DOWNLOAD_VERIFY_CERTIFICATES = True
 
 RETRY_ENABLED = True
 RETRY_TIMES = 3
@@ -61,4 +61,4 @@ AGENCY_PAGES_BASE_URL = os.environ.get("AGENCY_PAGES_BASE_URL")  # replaces sche
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
-LOG_LEVEL = os.environ.get("AILABOR_LOG_LEVEL", "INFO")
+LOG_LEVEL = os.environ.get("AILABOR_LOG_LEVEL", "WARNING")
