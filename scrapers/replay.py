@@ -64,6 +64,8 @@ class Hit:
     headers: dict[str, str]
     status: int
     route: Route | None = None
+    body: bytes = b""  # a POST's request body (govinfo's search takes its query as JSON)
+    method: str = "GET"
 
 
 class Cassette:
@@ -111,15 +113,26 @@ class ReplayServer:
     def requests_to(self, path: str) -> list[Hit]:
         return [h for h in self.hits if h.path == path]
 
+    @staticmethod
+    def request_body(handler: BaseHTTPRequestHandler) -> bytes:
+        """The request's body (a POST's), read once and kept on the handler; empty for a GET."""
+        cached = getattr(handler, "_replay_body", None)
+        if cached is None:
+            length = int(handler.headers.get("Content-Length") or 0)
+            cached = handler.rfile.read(length) if length > 0 else b""
+            handler._replay_body = cached  # type: ignore[attr-defined]
+        return cached
+
     def _answer(self, handler: BaseHTTPRequestHandler) -> None:
         split = urlsplit(handler.path)
         query = parse_qs(split.query, keep_blank_values=True)
+        body = self.request_body(handler)
         with self._lock:
             route = next((r for r in self.cassette.routes if r.matches(split.path, query)), None)
             if route is not None and route.times is not None:
                 route.times -= 1
             self.hits.append(Hit(split.path, query, dict(handler.headers.items()), route.status if route else 404,
-                                 route))
+                                 route, body, handler.command))
         if route is None:
             self._send(handler, 404, {"Content-Type": "application/json"},
                        json.dumps({"error": f"no recorded response for {handler.path}"}).encode())
@@ -159,6 +172,12 @@ class ReplayServer:
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:  # noqa: N802 - the name http.server dispatches on
+                # One handler serves every request of a kept-alive connection: forget the last one's body.
+                self._replay_body = None
+                server._answer(self)
+
+            def do_POST(self) -> None:  # noqa: N802 - the name http.server dispatches on
+                self._replay_body = None
                 server._answer(self)
 
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
