@@ -15,15 +15,14 @@ from typing import Any
 import sqlite_utils
 
 from db import write_transaction
-from scrapers.relevance import Taxonomy
-from scrapers.store import save_topics, utcnow
+from scrapers.relevance import Classification, Taxonomy
+from scrapers.store import LATEST_TEXT, json_list, save_topics, topic_rows, topic_tuples, utcnow
 
-# table, its topics table, the key column there, and the text columns the classifier reads
-# (the last one as a list: the subjects and other titles of a bill, the agency of a meeting)
+# table, its topics table, the key column there, and the columns the classifier reads
 _KINDS = (
-    ("bills", "bill_topics", "bill_id", "summary", "json_array(json(coalesce(subjects, '[]')), "
-     "json(coalesce(other_titles, '[]')))"),
-    ("meetings", "meeting_topics", "meeting_id", "abstract", "agency"),
+    ("bills", "bill_topics", "bill_id",
+     f"title, other_titles, summary, subjects, ({LATEST_TEXT.format(bill='bills.id')})"),
+    ("meetings", "meeting_topics", "meeting_id", "title, abstract, agency"),
 )
 BATCH = 2000
 
@@ -49,14 +48,13 @@ class ReclassifyResult:
                 f"{self.retagged} with different topics")
 
 
-def _subjects(table: str, value: Any) -> list[str]:
+def _judge(taxonomy: Taxonomy, table: str, columns: tuple[Any, ...]) -> Classification:
+    """The verdict on a stored row, read from the columns of its _KINDS entry."""
     if table == "meetings":
-        return [value] if value else []
-    try:
-        lists = json.loads(value or "[]")
-    except ValueError:
-        return []
-    return [s for part in lists if isinstance(part, list) for s in part if isinstance(s, str)]
+        title, abstract, agency = columns
+        return taxonomy.classify(title, abstract, [agency] if agency else [])
+    title, other_titles, summary, subjects, text = columns
+    return taxonomy.classify_bill(title, json_list(other_titles), summary, json_list(subjects), text)
 
 
 def reclassify(database: sqlite_utils.Database, taxonomy: Taxonomy) -> ReclassifyResult:
@@ -64,20 +62,19 @@ def reclassify(database: sqlite_utils.Database, taxonomy: Taxonomy) -> Reclassif
     result = ReclassifyResult()
     save_topics(database, taxonomy)
     overrides = dict(database.execute("SELECT item_id, relevant FROM overrides").fetchall())
-    for table, topics_table, key, text, subjects in _KINDS:
-        stored: dict[str, list[tuple[str, float, str]]] = {}
-        for item_id, topic, score, matched in database.execute(
-                f"SELECT {key}, topic, score, matched FROM {topics_table} ORDER BY {key}, topic").fetchall():
-            stored.setdefault(item_id, []).append((topic, score, matched))
-        rows = database.execute(f"SELECT id, title, {text}, {subjects}, relevant, relevance_score FROM {table}")
+    for table, topics_table, key, columns in _KINDS:
+        stored: dict[str, list[tuple[Any, ...]]] = {}
+        for item_id, *tag in database.execute(
+                f"SELECT {key}, topic, score, matched, found_in FROM {topics_table} ORDER BY {key}, topic").fetchall():
+            stored.setdefault(item_id, []).append(tuple(tag))
+        rows = database.execute(f"SELECT id, relevant, relevance_score, {columns} FROM {table}")
         for batch in _chunks(rows, BATCH):
             with write_transaction(database):
-                for item_id, title, body, subject_value, was_relevant, old_score in batch:
+                for item_id, was_relevant, old_score, *read in batch:
                     result.total += 1
-                    found = taxonomy.classify(title, body, _subjects(table, subject_value))
+                    found = _judge(taxonomy, table, tuple(read))
                     relevant = overrides.get(item_id, int(found.relevant))
-                    tags = [(m.slug, float(m.score), json.dumps(list(m.matched), ensure_ascii=False, sort_keys=True))
-                            for m in found.topics]
+                    tags = topic_tuples(found.topics)
                     if relevant != was_relevant or found.score != old_score:
                         database.execute(f"UPDATE {table} SET relevant = ?, relevance_score = ? WHERE id = ?",
                                          [relevant, found.score, item_id])
@@ -89,8 +86,7 @@ def reclassify(database: sqlite_utils.Database, taxonomy: Taxonomy) -> Reclassif
                         result.retagged += 1
                         database.execute(f"DELETE FROM {topics_table} WHERE {key} = ?", [item_id])
                         if tags:
-                            database[topics_table].insert_all(
-                                [{key: item_id, "topic": t, "score": s, "matched": m} for t, s, m in tags])
+                            database[topics_table].insert_all(topic_rows(key, item_id, tags))
     slugs = [t.slug for t in taxonomy.topics]
     with write_transaction(database):
         database.execute(f"DELETE FROM topics WHERE slug NOT IN ({','.join('?' for _ in slugs)})", slugs)
@@ -117,11 +113,9 @@ def set_override(database: sqlite_utils.Database, item_id: str, relevant: bool |
     with write_transaction(database):
         if relevant is None:
             database.execute("DELETE FROM overrides WHERE item_id = ?", [item_id])
-            _, _, _, text, subjects = next(k for k in _KINDS if k[0] == table)
-            title, body, subject_value = database.execute(
-                f"SELECT title, {text}, {subjects} FROM {table} WHERE id = ?", [item_id]).fetchone()
-            found = taxonomy.classify(title, body, _subjects(table, subject_value))
-            value = int(found.relevant)
+            columns = next(k for k in _KINDS if k[0] == table)[3]
+            read = database.execute(f"SELECT {columns} FROM {table} WHERE id = ?", [item_id]).fetchone()
+            value = int(_judge(taxonomy, table, tuple(read)).relevant)
         else:
             value = int(relevant)
             database["overrides"].upsert(

@@ -21,10 +21,19 @@ Matching rules (the contract ``topics.yml`` documents for its editor):
   ``only_with`` masks only when one of those phrases also occurs;
 * a longer phrase carries the meaning of the phrases inside it, so "automated
   employment decision" still counts as the work phrase "employment".
+
+A bill is judged on all that is known of it: its titles, summaries and
+subjects (short texts that are about the bill as a whole: an AI phrase and a
+work phrase anywhere in them count together), and the text of its latest
+version. A bill's text is long and mentions many things in passing, so there
+the two halves must meet in one passage (a paragraph or so) to count. Every
+phrase is reported with the fields it was found in (title, summary, subjects,
+text), which is what "why we track it" shows.
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
 import os
 import re
@@ -39,12 +48,21 @@ from scrapers.sources import read_yaml
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "topics.yml"
 
-# Upstream web searches degrade (and Open States may reject the query) when too long.
+# Upstream web searches degrade (and Open States may reject the query) when too long: phrases per query.
 MAX_SEARCH_PHRASES = 20
 
 # Joins title, summary and subjects: ";" is not a phrase separator, so no phrase can
 # straddle two fields.
 _FIELD_JOIN = " ; "
+
+# Where a phrase can be found, in the order "why we track it" lists them.
+FIELDS = ("title", "summary", "subjects", "text")
+
+# A passage of a bill's text: paragraphs are merged up to about this many characters, and a longer
+# paragraph (a PDF without blank lines, a run-on section) is cut at sentence ends near it.
+PASSAGE_CHARS = 900
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+_SENTENCE_END = re.compile(r"[.;:]\s+")
 
 # Pattern pieces ("atoms") a phrase is spelled with. Between words: nothing
 # ("decisionmaking"), spaces, a hyphen or dash, or a comma ("name, image, and likeness").
@@ -76,11 +94,12 @@ class Topic:
 
 @dataclass(frozen=True)
 class TopicMatch:
-    """A topic an item was tagged with, and the phrases (as written in the item) that earned it."""
+    """A topic an item was tagged with, the phrases (as written in the item) that earned it, and where each was."""
 
     slug: str
     score: float
     matched: list[str]
+    found_in: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -96,6 +115,8 @@ class Classification:
     topics: list[TopicMatch]
     ai_matched: list[str] = field(default_factory=list)
     work_matched: list[str] = field(default_factory=list)
+    #: Each matched phrase (as written) and the fields it was found in, in FIELDS order.
+    found_in: dict[str, list[str]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -103,6 +124,7 @@ class Classification:
             "score": self.score,
             "topics": [t.slug for t in self.topics],
             "matched": {t.slug: list(t.matched) for t in self.topics},
+            "found_in": {phrase: list(where) for phrase, where in self.found_in.items()},
         }
 
 
@@ -213,6 +235,27 @@ def _strength(n: int) -> float:
     return 1.0 - 0.5**n
 
 
+def passage_starts(text: str, size: int = PASSAGE_CHARS) -> list[int]:
+    """Where each passage of a bill's text begins (the first is 0).
+
+    Paragraphs (blank-line separated) are merged while the passage stays
+    within ``size`` characters, so a section heading stays with its body; a
+    paragraph longer than two passages is cut at a sentence end past ``size``.
+    """
+    bounds = [0]
+    paragraphs = [0, *(m.end() for m in _PARAGRAPH_BREAK.finditer(text)), len(text)]
+    start = 0
+    for a, b in zip(paragraphs, paragraphs[1:], strict=False):
+        if a > start and b - start > size:
+            bounds.append(a)
+            start = a
+        while b - start > 2 * size:
+            end = _SENTENCE_END.search(text, start + size, start + 2 * size)
+            start = end.end() if end else start + size
+            bounds.append(start)
+    return bounds
+
+
 class Taxonomy:
     """The compiled topics.yml: classifies text and builds upstream search queries.
 
@@ -224,14 +267,18 @@ class Taxonomy:
         self.source = source
         v = _Validator(source)
         data = v.mapping(data, "the file")
+        if "ai_phrases_not_searched" in data:
+            v.fail("'ai_phrases_not_searched' is now called 'more_ai_phrases' (bill searches use them too): rename it")
         self.ai_phrases = v.phrases(data, "ai_phrases")
-        self.ai_phrases_not_searched = v.phrases(data, "ai_phrases_not_searched", required=False)
+        self.more_ai_phrases = v.phrases(data, "more_ai_phrases", required=False)
         self.replica_phrases = v.phrases(data, "replica_phrases", required=False)
         self.work_phrases = v.phrases(data, "work_phrases")
+        self.search_narrower = v.narrower(data.get("search_narrower"),
+                                          set(self.ai_phrases + self.more_ai_phrases + self.replica_phrases))
         if len(self.search_phrases()) > MAX_SEARCH_PHRASES:
             v.fail(
                 f"ai_phrases and replica_phrases give {len(self.search_phrases())} search phrases; "
-                f"keep them to {MAX_SEARCH_PHRASES} or fewer by moving some to ai_phrases_not_searched"
+                f"keep them to {MAX_SEARCH_PHRASES} or fewer by moving some to more_ai_phrases"
             )
 
         leaves: dict[tuple[str, ...], _Leaf] = {}
@@ -243,7 +290,7 @@ class Taxonomy:
                 leaves[atoms] = _Leaf(phrase, caps)
             return leaves[atoms]
 
-        for p in self.ai_phrases + self.ai_phrases_not_searched:
+        for p in self.ai_phrases + self.more_ai_phrases:
             leaf(p).own.add(_AI)
         for p in self.replica_phrases:
             leaf(p).own.update((_AI, _REPLICA, _WORK))
@@ -338,13 +385,13 @@ class Taxonomy:
     def topics(self) -> list[Topic]:
         return list(self._topics)
 
-    def _matches(self, text: str) -> list[tuple[str, frozenset[str]]]:
-        """Each phrase found (as written in ``text``) with the tags it carries there."""
+    def _found(self, text: str) -> list[tuple[_Leaf, str, int]]:
+        """Each phrase found in ``text``, as written there, and where it starts."""
         low = text.lower()
         # Lower-casing can change the length of rare characters ("İ"); then spans no
         # longer line up, and the lower-case text is quoted instead.
         orig = text if len(low) == len(text) else low
-        found: list[tuple[_Leaf, str]] = []
+        found: list[tuple[_Leaf, str, int]] = []
         seen = self._seen
         for m in self._scan.finditer(low):
             key = m.group()
@@ -352,61 +399,151 @@ class Taxonomy:
             s, e = m.span()
             if lf.caps is not None and not lf.caps.fullmatch(orig, s, e):
                 continue
-            found.append((lf, orig[s:e]))
+            found.append((lf, orig[s:e], s))
+        return found
+
+    @staticmethod
+    def _tags(lf: _Leaf, active: set[int]) -> frozenset[str]:
+        """The tags a phrase carries, once the exclusions whose conditions the item meets are applied."""
+        if lf.excluded or (active and lf.cond_excl & active):
+            return frozenset()
+        if lf.static is not None:
+            return lf.static
+        return frozenset().union(*(t for c, t in lf.parts if not (c & active)))
+
+    def _matches(self, text: str) -> list[tuple[str, frozenset[str]]]:
+        """Each phrase found (as written in ``text``) with the tags it carries there."""
+        found = self._found(text)
         active: set[int] = set()
-        for lf, _ in found:
+        for lf, _, _ in found:
             active |= lf.conds
-        out: list[tuple[str, frozenset[str]]] = []
-        for lf, written in found:
-            if lf.excluded or (active and lf.cond_excl & active):
-                continue
-            if lf.static is not None:
-                tags = lf.static
-            else:
-                tags = frozenset().union(*(t for c, t in lf.parts if not (c & active)))
-            if tags:
-                out.append((written, tags))
-        return out
+        return [(written, tags) for lf, written, _ in found if (tags := self._tags(lf, active))]
 
     def classify(self, title: str | None, summary: str | None = None, subjects: Iterable[str] = ()) -> Classification:
-        text = _FIELD_JOIN.join(s for s in (title, summary, *subjects) if s)
-        # One pass files each distinct phrase (first spelling seen) under its tags.
+        """Judge short texts: a title, a summary or abstract, subject terms (and other titles, agencies...)."""
+        return self.classify_parts([("title", title), ("summary", summary), *(("subjects", s) for s in subjects)])
+
+    def classify_bill(self, title: str | None, other_titles: Iterable[str] = (), summary: str | None = None,
+                      subjects: Iterable[str] = (), text: str | None = None) -> Classification:
+        """Judge a bill on all that is known of it: its titles, summary, subjects and latest text."""
+        parts = [("title", title), *(("title", t) for t in other_titles), ("summary", summary),
+                 *(("subjects", s) for s in subjects)]
+        return self.classify_parts(parts, text=text)
+
+    def classify_parts(self, parts: Iterable[tuple[str, str | None]], text: str | None = None) -> Classification:
+        """Judge an item on its short fields, given as (field, value) pairs, and on its text when known.
+
+        The short fields count as one text (an AI phrase in the title and a
+        work phrase in the summary make the item relevant); in ``text`` only
+        the passages where both halves meet count (see the module docstring).
+        Exclusions with ``only_with`` apply when the condition occurs anywhere.
+        """
+        names: list[str] = []
+        starts: list[int] = []
+        pieces: list[str] = []
+        offset = 0
+        for name, value in parts:
+            if not value:
+                continue
+            if pieces:
+                offset += len(_FIELD_JOIN)
+            names.append(name)
+            starts.append(offset)
+            pieces.append(value)
+            offset += len(value)
+        meta_found = self._found(_FIELD_JOIN.join(pieces)) if pieces else []
+        text_found = self._found(text) if text else []
+        active: set[int] = set()
+        for lf, _, _ in meta_found:
+            active |= lf.conds
+        for lf, _, _ in text_found:
+            active |= lf.conds
+
+        # (phrase, as written, its tags, the field it is in); a phrase is counted once however it is spelled.
+        hits: list[tuple[str, str, frozenset[str], str]] = []
+        for lf, written, start in meta_found:
+            tags = self._tags(lf, active)
+            if tags:
+                hits.append((lf.phrase, written, tags, names[bisect.bisect_right(starts, start) - 1]))
+        meta_tags = frozenset().union(*(tags for _, _, tags, _ in hits))
+        relevant = _AI in meta_tags and _WORK in meta_tags
+
+        loose: list[tuple[str, str, frozenset[str], str]] = []  # text phrases outside any passage that counts
+        if text_found:
+            bounds = passage_starts(text or "")
+            passages: dict[int, list[tuple[str, str, frozenset[str], str]]] = {}
+            for lf, written, start in text_found:
+                tags = self._tags(lf, active)
+                if tags:
+                    passages.setdefault(bisect.bisect_right(bounds, start), []).append(
+                        (lf.phrase, written, tags, "text"))
+            for group in passages.values():
+                together = frozenset().union(*(tags for _, _, tags, _ in group))
+                if _AI in together and _WORK in together:
+                    hits += group
+                    relevant = True
+                else:
+                    loose += group
+
         by_tag: dict[str, dict[str, str]] = {}
-        for written, tags in self._matches(text):
-            key = written.lower()
+        spelled: dict[str, str] = {}
+        where: dict[str, set[str]] = {}
+        for phrase, written, tags, found_in in hits if relevant else hits + loose:
+            written = spelled.setdefault(phrase, written)
+            where.setdefault(written, set()).add(found_in)
             for tag in tags:
-                bucket = by_tag.get(tag)
-                if bucket is None:
-                    by_tag[tag] = {key: written}
-                elif key not in bucket:
-                    bucket[key] = written
+                by_tag.setdefault(tag, {}).setdefault(phrase, written)
+        found_in = {written: sorted(fields, key=FIELDS.index) for written, fields in where.items()}
         ai_matched = list(by_tag.get(_AI, {}).values())
         work_matched = list(by_tag.get(_WORK, {}).values())
         s_ai, s_work = _strength(len(ai_matched)), _strength(len(work_matched))
-        if not (ai_matched and work_matched):
-            return Classification(False, round(0.25 * max(s_ai, s_work), 3), [], ai_matched, work_matched)
+        if not relevant:
+            return Classification(False, round(0.25 * max(s_ai, s_work), 3), [], ai_matched, work_matched, found_in)
 
         score = round(0.5 + 0.5 * s_ai * s_work, 3)
         topics = [
-            TopicMatch(t.slug, round(_strength(len(by_tag[key])), 3), list(by_tag[key].values()))
+            TopicMatch(t.slug, round(_strength(len(by_tag[key])), 3), list(by_tag[key].values()),
+                       {w: found_in[w] for w in by_tag[key].values()})
             for t, key in self._topic_keys
             if key in by_tag
         ]
         if not topics:
-            topics = [TopicMatch(self._catch_all.slug, score, _distinct(ai_matched + work_matched))]
+            phrases = _distinct(ai_matched + work_matched)
+            topics = [TopicMatch(self._catch_all.slug, score, phrases, {w: found_in[w] for w in phrases})]
         topics.sort(key=lambda tm: -tm.score)  # stable: ties keep topics.yml order
-        return Classification(True, score, topics, ai_matched, work_matched)
+        return Classification(True, score, topics, ai_matched, work_matched, found_in)
 
     # --- upstream queries -------------------------------------------------------
 
     def search_phrases(self) -> list[str]:
-        """The phrases sent upstream: AI and replica phrases, without '*' (upstreams stem)."""
-        out = [" ".join(w.rstrip("*") for w in p.split()) for p in self.ai_phrases + self.replica_phrases]
+        """The phrases agency document searches send (Federal Register, Regulations.gov): AI and replica phrases.
+
+        Stars are dropped: upstreams stem words themselves.
+        """
+        return _distinct([_unstarred(p) for p in self.ai_phrases + self.replica_phrases])
+
+    def bill_search_phrases(self) -> list[str]:
+        """Every AI and replica phrase, for the full-text searches of bills (Open States, govinfo).
+
+        Bill texts are where AI is named when titles do not name it, so every
+        phrase that signals AI is searched. A phrase that stemming would make
+        broader than meant ("generative" also finds "generated") is searched as
+        the narrower phrases ``search_narrower`` gives for it.
+        """
+        out: list[str] = []
+        for phrase in self.ai_phrases + self.more_ai_phrases + self.replica_phrases:
+            out += [_unstarred(p) for p in self.search_narrower.get(phrase, [phrase])]
         return _distinct(out)
 
+    def openstates_queries(self) -> list[str]:
+        """Open States ``q`` values (web-search syntax): quoted phrases joined by OR, a few dozen to a query."""
+        phrases = self.bill_search_phrases()
+        return [" OR ".join(f'"{p}"' for p in phrases[i:i + MAX_SEARCH_PHRASES])
+                for i in range(0, len(phrases), MAX_SEARCH_PHRASES)]
+
     def openstates_query(self) -> str:
-        """Open States ``q`` (web-search syntax): quoted phrases joined by OR."""
-        return " OR ".join(f'"{p}"' for p in self.search_phrases())
+        """The first Open States query (the one kept for a single-query mirror or test)."""
+        return self.openstates_queries()[0]
 
     def federal_register_term(self) -> str:
         """Federal Register ``conditions[term]`` (simple_query_string): quoted phrases joined by |."""
@@ -417,6 +554,10 @@ class Taxonomy:
         if not text:
             return False
         return any(_AI in tags for _, tags in self._matches(text))
+
+
+def _unstarred(phrase: str) -> str:
+    return " ".join(w.rstrip("*") for w in phrase.split())
 
 
 class _Validator:
@@ -448,6 +589,18 @@ class _Validator:
             if "*" in p.rstrip("*") or re.search(r"\*\S", p):
                 self.fail(f"{label}: '*' may only end a word, as in 'employ*' (check {p!r})")
         return [" ".join(p.split()) for p in value]
+
+    def narrower(self, value: Any, known: set[str]) -> dict[str, list[str]]:
+        """``search_narrower``: for an AI phrase, the narrower phrases upstream searches send instead."""
+        if value is None:
+            return {}
+        mapping = self.mapping(value, "'search_narrower'")
+        out: dict[str, list[str]] = {}
+        for phrase, instead in mapping.items():
+            if phrase not in known:
+                self.fail(f"search_narrower: {phrase!r} is not one of the AI or replica phrases")
+            out[str(phrase)] = self.phrases({"instead": instead}, "instead", where=f"search_narrower {phrase!r}")
+        return out
 
     def exclusions(self, value: Any, where: str) -> tuple[list[str], list[tuple[list[str], list[str]]]]:
         """Plain exclusion phrases, and (phrases, only_with) pairs that apply conditionally."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import re
 import socket
 import threading
 import time
@@ -182,7 +183,8 @@ def test_digest_arrives_with_both_parts_every_section_links_and_headers(fresh_db
         assert "Referred to Com. on L." in part
         assert "Amend to cover contractors" in part
         assert "Digital replicas and synthetic performers" in part  # the topic's name ...
-        assert "digital replica" in part  # ... and the phrase that matched
+        # ... and the phrase that matched, as the bill wrote it (each phrase once, however often it recurs)
+        assert re.search(r"(&ldquo;|“|\")Digital replicas(&rdquo;|”|\")", part)
     assert "Moved: introduced -> passed chamber" in text
     assert "Union position: OPPOSE (priority high)" in text
     assert f'<a href="{SITE}/tracker/bills/ca-2025-sb7"' in html

@@ -49,7 +49,7 @@ def write_variant(tmp_path: Path, data: dict[str, Any]) -> Path:
 
 def variant(tmp_path: Path, *, extra_ai: tuple[str, ...] = (), without_exclusions: bool = False) -> Taxonomy:
     data = raw_topics()
-    data["ai_phrases_not_searched"] = list(data.get("ai_phrases_not_searched") or []) + list(extra_ai)
+    data["more_ai_phrases"] = list(data.get("more_ai_phrases") or []) + list(extra_ai)
     if without_exclusions:
         data["exclusions"] = []
     return load_taxonomy(write_variant(tmp_path, data))
@@ -258,9 +258,10 @@ def test_phrase_cannot_straddle_title_and_summary(tax):
 def test_as_dict_is_json_serialisable(tax):
     d = tax.classify("Use of likeness: digital replica").as_dict()
     assert json.loads(json.dumps(d)) == d
-    assert set(d) == {"relevant", "score", "topics", "matched"}
+    assert set(d) == {"relevant", "score", "topics", "matched", "found_in"}
     assert d["topics"] == list(d["matched"])
     assert "digital-replicas" in d["topics"]
+    assert d["found_in"]["digital replica"] == ["title"]
 
 
 def test_empty_item_is_not_relevant(tax):
@@ -329,9 +330,8 @@ def test_code_run_from_an_egg_asks_for_ailabor_topics(tmp_path, monkeypatch):
 # --- upstream queries -------------------------------------------------------------
 
 
-def test_openstates_query_quotes_each_ai_phrase_joined_with_or(tax):
-    query = tax.openstates_query()
-    parts = query.split(" OR ")
+def test_openstates_queries_quote_each_ai_phrase_joined_with_or(tax):
+    parts = [part for query in tax.openstates_queries() for part in query.split(" OR ")]
     for phrase in raw_topics()["ai_phrases"]:
         assert '"' + phrase.rstrip("*") + '"' in parts
     assert all(p.startswith('"') and p.endswith('"') for p in parts)
@@ -345,11 +345,26 @@ def test_upstream_queries_leave_out_work_phrases(tax):
 
 def test_federal_register_term_joins_quoted_phrases_with_pipe(tax):
     parts = tax.federal_register_term().split(" | ")
-    assert parts == tax.openstates_query().split(" OR ")
+    assert parts == [f'"{p}"' for p in tax.search_phrases()]
 
 
-def test_upstream_search_stays_short(tax):
-    assert len(tax.openstates_query().split(" OR ")) <= MAX_SEARCH_PHRASES
+def test_upstream_searches_stay_short(tax):
+    assert len(tax.search_phrases()) <= MAX_SEARCH_PHRASES
+    assert all(len(q.split(" OR ")) <= MAX_SEARCH_PHRASES for q in tax.openstates_queries())
+
+
+def test_every_ai_phrase_reaches_the_bill_searches(tax):
+    sent = " OR ".join(tax.openstates_queries())
+    for phrase in tax.ai_phrases + tax.more_ai_phrases + tax.replica_phrases:
+        narrower = tax.search_narrower.get(phrase, [phrase])
+        assert all(f'"{p.rstrip("*")}"' in sent for p in narrower), phrase
+
+
+def test_the_old_name_of_more_ai_phrases_is_refused_with_the_new_one(tmp_path):
+    data = raw_topics()
+    data["ai_phrases_not_searched"] = data.pop("more_ai_phrases")
+    with pytest.raises(TaxonomyError, match="now called 'more_ai_phrases'"):
+        load_taxonomy(write_variant(tmp_path, data))
 
 
 def test_new_phrase_reaches_every_query(tmp_path, tax):
