@@ -14,7 +14,7 @@ from sqlite_utils import Migrations
 migrations = Migrations("ailabor")
 
 # Tables that are plumbing rather than content: hidden on the public site.
-INTERNAL_TABLES = ("_sqlite_migrations", "crawl_errors", "digests", "overrides")
+INTERNAL_TABLES = ("_sqlite_migrations", "crawl_errors", "digests", "overrides", "screened_bills")
 
 
 @migrations()
@@ -221,6 +221,67 @@ def m003_indexes_for_the_site(db: sqlite_utils.Database) -> None:
 def m004_errors_by_run(db: sqlite_utils.Database) -> None:
     # Each run asks whether a rejected item was rejected by the runs before it (scrapers/runs.py).
     db["crawl_errors"].create_index(["run_id", "kind"])
+
+
+@migrations()
+def m005_coverage(db: sqlite_utils.Database) -> None:
+    # The text of each bill version read, so a bill is judged on what it says, and kept for search and diffs.
+    db["bill_texts"].create(
+        {
+            "bill_id": str,
+            "url": str,
+            "note": str,
+            "date": str,
+            "media_type": str,
+            "text": str,
+            "chars": int,
+            "truncated": int,
+            "fetched_at": str,
+        },
+        pk=("bill_id", "url"),
+        foreign_keys=[("bill_id", "bills", "id")],
+        defaults={"truncated": 0},
+    )
+    # Where each matched phrase was found (title, summary, subjects, text): the "why" a person reads.
+    db["bill_topics"].add_column("found_in", str)
+    db["meeting_topics"].add_column("found_in", str)
+    # Federal bills read and judged not worth fetching in full: they are not read again until they change.
+    db["screened_bills"].create(
+        {
+            "id": str,
+            "source": str,
+            "stamp": str,
+            "via": str,
+            "has_subjects": int,
+            "candidate": int,
+            "ai_matched": str,
+            "screened_at": str,
+        },
+        pk="id",
+        defaults={"has_subjects": 0, "candidate": 0},
+    )
+    # Bills the director follows by hand, by number as she wrote it: fetched and kept fresh whatever
+    # the classifier says.
+    db["watchlist"].create(
+        {
+            "ref": str,
+            "jurisdiction": str,
+            "session": str,
+            "identifier": str,
+            "bill_id": str,
+            "status": str,
+            "message": str,
+            "note": str,
+            "added_at": str,
+            "checked_at": str,
+        },
+        pk="ref",
+        not_null=["jurisdiction", "identifier", "status"],
+    )
+    db["watchlist"].create_index(["bill_id"])
+    db["bills"].create_index(["source", "first_seen_at"])
+    # A text that cannot be read is tried again on later runs, a few times (scrapers/store.py text_backlog).
+    db["crawl_errors"].create_index(["kind", "url"])
 
 
 def migrate(db: sqlite_utils.Database) -> None:

@@ -150,6 +150,75 @@ class MeetingItem:
             _check_date(f"meeting {name}", getattr(self, name))
 
 
+@dataclass
+class TextItem:
+    """The text of one version of a stored bill, read and converted to plain text.
+
+    Storing it judges the bill again, on its text as well as its titles and summaries.
+    """
+
+    bill_id: str
+    url: str
+    text: str
+    note: str | None = None
+    date: str | None = None
+    media_type: str | None = None
+    chars: int = 0  # the length of the whole converted text, before the cap
+    truncated: bool = False
+    source_url: str | None = None
+    relevance: Any = None
+
+    @property
+    def id(self) -> str:
+        return self.bill_id
+
+    def validate(self) -> None:
+        if not self.bill_id or not isinstance(self.text, str):
+            raise InvalidItem(f"text of {self.bill_id!r} has no bill or no text")
+        _check_date("text date", self.date)
+
+
+@dataclass
+class ScreeningItem:
+    """A bill read cheaply (titles, subjects, summary) and judged; only a candidate is then fetched in full.
+
+    Stored so that a bill judged once is not read again until it changes.
+    """
+
+    id: str
+    source: str
+    stamp: str | None
+    via: str
+    candidate: bool
+    has_subjects: bool = False
+    ai_matched: list[str] = field(default_factory=list)
+    source_url: str | None = None
+
+    def validate(self) -> None:
+        for name in ("id", "source", "via"):
+            if not isinstance(getattr(self, name), str) or not getattr(self, name):
+                raise InvalidItem(f"screening {name} is missing: {getattr(self, name)!r}")
+
+
+@dataclass
+class WatchOutcome:
+    """What an upstream said of a bill the director asked for by number: found (its id) or not, and why."""
+
+    ref: str
+    found: bool
+    bill_id: str | None = None
+    message: str | None = None
+    source_url: str | None = None
+
+    @property
+    def id(self) -> str:
+        return self.ref
+
+    def validate(self) -> None:
+        if not self.ref:
+            raise InvalidItem("a watch outcome needs the reference it answers")
+
+
 def _check_date(what: str, value: Any, required: bool = False) -> None:
     if value is None and not required:
         return

@@ -13,8 +13,10 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 import db
-from scrapers.items import BillItem, InvalidItem, MeetingItem
-from scrapers.store import Counts, Store, record_comment_deadlines, save_topics
+from scrapers.items import BillItem, InvalidItem, MeetingItem, ScreeningItem, TextItem, WatchOutcome
+from scrapers.store import Counts, Store, bill_fields, record_comment_deadlines, save_topics, stored_text
+
+ITEM_TYPES = (BillItem, MeetingItem, TextItem, ScreeningItem, WatchOutcome)
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +36,7 @@ class _Stage:
 
 class ValidatePipeline(_Stage):
     def process_item(self, item: Any) -> Any:
-        if not isinstance(item, BillItem | MeetingItem):
+        if not isinstance(item, ITEM_TYPES):
             self.spider.reject(None, "invalid_item", f"not a bill or meeting: {type(item).__name__}")
             raise DropItem("not a bill or meeting")
         try:
@@ -46,14 +48,30 @@ class ValidatePipeline(_Stage):
 
 
 class ClassifyPipeline(_Stage):
-    """Classifies every item as it is stored, with the taxonomy loaded once per crawl."""
+    """Classifies every item as it is stored, with the taxonomy loaded once per crawl.
+
+    A bill is judged on its text too: the text stored for it (a refresh
+    brings titles and actions, not the text again), or the text that just
+    arrived for it.
+    """
+
+    def open_spider(self) -> None:
+        self.db = db.connect(self.crawler.settings.get("AILABOR_DB"))
+
+    def close_spider(self) -> None:
+        self.db.close()
 
     def process_item(self, item: Any) -> Any:
         taxonomy = self.spider.taxonomy
         if isinstance(item, BillItem):
-            item.relevance = taxonomy.classify(item.title, item.summary, item.subjects + item.other_titles)
-        else:
+            item.relevance = taxonomy.classify_bill(item.title, item.other_titles, item.summary, item.subjects,
+                                                    stored_text(self.db, item.id))
+        elif isinstance(item, MeetingItem):
             item.relevance = taxonomy.classify(item.title, item.abstract, [item.agency or ""])
+        elif isinstance(item, TextItem):
+            bill = bill_fields(self.db, item.bill_id)
+            if bill is not None:
+                item.relevance = taxonomy.classify_bill(*bill, text=item.text)
         return item
 
 
@@ -76,7 +94,8 @@ class StorePipeline(_Stage):
 
     def process_item(self, item: Any) -> Any:
         self.buffer.append(item)
-        self.items += 1
+        if isinstance(item, BillItem | MeetingItem):  # texts, screenings and watch outcomes are not news items
+            self.items += 1
         if len(self.buffer) >= self.batch_size:
             self.flush()
         return item
@@ -105,6 +124,14 @@ class StorePipeline(_Stage):
         finally:
             self.spider.pipeline_counts = {"items": self.items, "new": self.counts.new, "updated": self.counts.updated}
             self.db.close()
+
+
+def flush_stores(crawler: Crawler) -> None:
+    """Write what the store pipelines hold, so that what the spider reads next includes it."""
+    manager = getattr(getattr(crawler.engine, "scraper", None), "itemproc", None)
+    for stage in getattr(manager, "middlewares", ()):
+        if isinstance(stage, StorePipeline):
+            stage.flush()
 
 
 def _name(item: Any) -> str:

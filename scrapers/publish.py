@@ -28,10 +28,11 @@ def publish(source: str | os.PathLike[str] | None = None, target: str | os.PathL
         conn.close()
     out = sqlite3.connect(str(tmp))
     try:
-        # The union's internal record stays home: digest recipients, override notes, position notes.
+        # The union's internal record stays home: digest recipients, override, position and watch notes.
         out.execute("DELETE FROM digests")
         out.execute("UPDATE overrides SET note = NULL")
         out.execute("UPDATE positions SET note = NULL")
+        out.execute("UPDATE watchlist SET note = NULL")
         out.commit()
         out.execute("VACUUM")
         # The copy is served immutable, so it must not keep a WAL beside it.

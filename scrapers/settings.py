@@ -58,6 +58,9 @@ CONGRESS_API_URL = os.environ.get("CONGRESS_API_URL", "https://api.congress.gov/
 OPENSTATES_API_URL = os.environ.get("OPENSTATES_API_URL", "https://v3.openstates.org")
 REGULATIONS_GOV_API_URL = os.environ.get("REGULATIONS_GOV_API_URL", "https://api.regulations.gov/v4")
 AGENCY_PAGES_BASE_URL = os.environ.get("AGENCY_PAGES_BASE_URL")  # replaces scheme and host of every agency page
+GOVINFO_API_URL = os.environ.get("GOVINFO_API_URL", "https://api.govinfo.gov")
+GOVINFO_URL = os.environ.get("GOVINFO_URL", "https://www.govinfo.gov")  # bulk data (BILLSTATUS) and bill texts
+AILABOR_TEXT_BASE_URL = os.environ.get("AILABOR_TEXT_BASE_URL")  # replaces scheme and host of every bill text
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -19,7 +19,7 @@ from typing import Any
 import sqlite_utils
 
 from db import write_transaction
-from scrapers.items import BillItem, MeetingItem
+from scrapers.items import BillItem, MeetingItem, ScreeningItem, TextItem, WatchOutcome
 from scrapers.vocab import chambers_needed, derive_status
 
 _BILL_CONTENT = (
@@ -74,6 +74,15 @@ class Counts:
         return self
 
 
+def topic_tuples(matches: Iterable[Any]) -> list[tuple[str, float, str | None, str | None]]:
+    """A classification's topics as the topics tables hold them: (topic, score, matched, found_in)."""
+    return [(m.slug, float(m.score), _dumps(list(m.matched)), _dumps(m.found_in)) for m in matches]
+
+
+def topic_rows(key: str, item_id: str, tuples: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    return [{key: item_id, "topic": t[0], "score": t[1], "matched": t[2], "found_in": t[3]} for t in tuples]
+
+
 def _in_clause(ids: Sequence[str]) -> str:
     return ",".join("?" for _ in ids)
 
@@ -96,10 +105,13 @@ class Store:
         self.db = db
         self.run_id = run_id
 
-    def save(self, items: Iterable[BillItem | MeetingItem]) -> Counts:
+    def save(self, items: Iterable[Any]) -> Counts:
         items = list(items)
         bills = _dedupe([i for i in items if isinstance(i, BillItem)])
         meetings = _dedupe([i for i in items if isinstance(i, MeetingItem)])
+        texts = [i for i in items if isinstance(i, TextItem)]
+        screenings = [i for i in items if isinstance(i, ScreeningItem)]
+        outcomes = [i for i in items if isinstance(i, WatchOutcome)]
         counts = Counts()
         self._writes = _Writes()
         with write_transaction(self.db):
@@ -108,7 +120,56 @@ class Store:
             if meetings:
                 counts += self._save_meetings(meetings)
             self._writes.flush(self.db.conn)
+            # Texts belong to bills, which must be written first (a bill and its text can share a batch).
+            self._writes = _Writes()
+            for text in texts:
+                self._save_text(text)
+            for screening in screenings:
+                self._writes.upsert("screened_bills", {
+                    "id": screening.id, "source": screening.source, "stamp": screening.stamp, "via": screening.via,
+                    "has_subjects": int(screening.has_subjects), "candidate": int(screening.candidate),
+                    "ai_matched": _dumps(screening.ai_matched), "screened_at": utcnow()})
+            for outcome in outcomes:
+                self._save_watch_outcome(outcome)
+            self._writes.flush(self.db.conn)
         return counts
+
+    def _save_text(self, item: TextItem) -> None:
+        """Keep a version's text and judge its bill again on it; its topics change only if the verdict did."""
+        bill = next(self.db.query("SELECT id, relevant, relevance_score FROM bills WHERE id = ?", [item.bill_id]), None)
+        if bill is None:
+            return  # the bill was not stored (rejected): its text waits for it
+        self._writes.upsert("bill_texts", {
+            "bill_id": item.bill_id, "url": item.url, "note": item.note, "date": item.date,
+            "media_type": item.media_type, "text": item.text, "chars": item.chars, "truncated": int(item.truncated),
+            "fetched_at": utcnow()}, key=("bill_id", "url"))
+        if item.relevance is None:
+            return
+        relevant, score, matches = _relevance(item, self._overrides([item.bill_id]).get(item.bill_id))
+        if (relevant, score) != (bill["relevant"], bill["relevance_score"]):
+            self.db.execute("UPDATE bills SET relevant = ?, relevance_score = ? WHERE id = ?",
+                            [relevant, score, item.bill_id])
+        new_topics = topic_tuples(matches)
+        stored = [tuple(r) for r in self.db.execute(
+            "SELECT topic, score, matched, found_in FROM bill_topics WHERE bill_id = ? ORDER BY topic",
+            [item.bill_id]).fetchall()]
+        if new_topics != stored:
+            rows = topic_rows("bill_id", item.bill_id, new_topics)
+            self._writes.replace("bill_topics", "bill_id", item.bill_id, rows)
+
+    def _save_watch_outcome(self, item: WatchOutcome) -> None:
+        """Record what upstream said of a bill asked for by number; a found one gets a ``watch`` position
+        (unless it has a position), which is what digests and re-reads follow."""
+        status = "found" if item.found else "not_found"
+        self.db.execute("UPDATE watchlist SET status = ?, bill_id = coalesce(?, bill_id), message = ?, checked_at = ?"
+                        " WHERE ref = ?", [status, item.bill_id, item.message, utcnow(), item.ref])
+        stored = item.bill_id and self.db.execute("SELECT 1 FROM bills WHERE id = ?", [item.bill_id]).fetchone()
+        if item.found and stored:
+            from scrapers.positions import DEFAULT_PRIORITY  # positions.py imports this module
+
+            self.db.execute("INSERT INTO positions (bill_id, stance, priority, note, updated_at)"
+                            " VALUES (?, 'watch', ?, NULL, ?) ON CONFLICT(bill_id) DO NOTHING",
+                            [item.bill_id, DEFAULT_PRIORITY, utcnow()])
 
     def _event(self, kind: str, summary: str, details: dict[str, Any], *, bill_id: str | None = None,
                meeting_id: str | None = None) -> None:
@@ -144,8 +205,8 @@ class Store:
             "SELECT bill_id, url, note, date, media_type FROM versions WHERE bill_id IN ({ids})"
             " ORDER BY bill_id, date, url", ids)
         topics = self._children(
-            "SELECT bill_id, topic, score, matched FROM bill_topics WHERE bill_id IN ({ids}) ORDER BY bill_id, topic",
-            ids)
+            "SELECT bill_id, topic, score, matched, found_in FROM bill_topics WHERE bill_id IN ({ids})"
+            " ORDER BY bill_id, topic", ids)
         counts = Counts()
         now = utcnow()
         for item in items:
@@ -160,7 +221,7 @@ class Store:
                 ((s.name, s.role, s.party, s.state, s.district, s.person_id) for s in item.sponsors), 2))
             new_versions = None if item.versions is None else sorted(_first_by_key(
                 ((v.url, v.note, v.date, v.media_type) for v in item.versions), 1), key=lambda v: (v[2] or "", v[0]))
-            new_topics = [(m.slug, float(m.score), _dumps(list(m.matched))) for m in matches]
+            new_topics = topic_tuples(matches)
 
             changed_actions = new_actions is not None and new_actions != actions.get(item.id, [])
             changed_sponsors = new_sponsors is not None and new_sponsors != sponsors.get(item.id, [])
@@ -188,8 +249,7 @@ class Store:
                 self._replace("versions", item.id, old is not None, [
                     dict(zip(_VERSION_COLUMNS, v, strict=True), bill_id=item.id) for v in new_versions or []])
             if changed_topics:
-                self._replace("bill_topics", item.id, old is not None, [
-                    {"bill_id": item.id, "topic": t[0], "score": t[1], "matched": t[2]} for t in new_topics])
+                self._replace("bill_topics", item.id, old is not None, topic_rows("bill_id", item.id, new_topics))
 
             name = display_id(item.jurisdiction, item.identifier)
             if old is None:
@@ -270,7 +330,7 @@ class Store:
         existing = {r["id"]: r for r in self.db.query(f"SELECT * FROM meetings WHERE id IN ({_in_clause(ids)})", ids)}
         overrides = self._overrides(ids)
         topics = self._children(
-            "SELECT meeting_id, topic, score, matched FROM meeting_topics WHERE meeting_id IN ({ids})"
+            "SELECT meeting_id, topic, score, matched, found_in FROM meeting_topics WHERE meeting_id IN ({ids})"
             " ORDER BY meeting_id, topic", list(existing))
         counts = Counts()
         now = utcnow()
@@ -286,7 +346,7 @@ class Store:
                 changed_topics = False
             else:
                 relevant, score, matches = _relevance(item, overrides.get(item.id))
-                new_topics = [(m.slug, float(m.score), _dumps(list(m.matched))) for m in matches]
+                new_topics = topic_tuples(matches)
                 changed_topics = new_topics != topics.get(item.id, [])
             row.update(relevant=relevant, relevance_score=score)
             news = old is None or old["content_hash"] != row["content_hash"]
@@ -297,8 +357,8 @@ class Store:
                 row["updated_at"] = now if news else old["updated_at"]
                 self._writes.upsert("meetings", row)
             if changed_topics:
-                self._replace("meeting_topics", item.id, old is not None, [
-                    {"meeting_id": item.id, "topic": t[0], "score": t[1], "matched": t[2]} for t in new_topics])
+                self._replace("meeting_topics", item.id, old is not None,
+                              topic_rows("meeting_id", item.id, new_topics))
             self._link_bills(item)
             label = item.agency or item.source
             if old is None:
@@ -347,9 +407,11 @@ class _Writes:
         self.deletes: dict[tuple[str, str], list[str]] = {}
         self.inserts: dict[str, list[dict[str, Any]]] = {}
         self.events: list[tuple[Any, ...]] = []
+        self.keys: dict[str, tuple[str, ...]] = {}
 
-    def upsert(self, table: str, row: dict[str, Any]) -> None:
+    def upsert(self, table: str, row: dict[str, Any], key: tuple[str, ...] = ("id",)) -> None:
         self.upserts.setdefault(table, []).append(row)
+        self.keys[table] = key
 
     def replace(self, table: str, key: str, item_id: str, rows: list[dict[str, Any]]) -> None:
         self.deletes.setdefault((table, key), []).append(item_id)
@@ -360,12 +422,13 @@ class _Writes:
 
     def flush(self, conn: Any) -> None:
         for table, rows in self.upserts.items():
+            key = self.keys.get(table, ("id",))
             for columns, group in _by_columns(rows):
                 names = ", ".join(f"[{c}]" for c in columns)
-                updates = ", ".join(f"[{c}] = excluded.[{c}]" for c in columns if c != "id")
+                updates = ", ".join(f"[{c}] = excluded.[{c}]" for c in columns if c not in key)
                 conn.executemany(
                     f"INSERT INTO [{table}] ({names}) VALUES ({', '.join('?' for _ in columns)})"
-                    f" ON CONFLICT(id) DO UPDATE SET {updates}", [[r[c] for c in columns] for r in group])
+                    f" ON CONFLICT({', '.join(key)}) DO UPDATE SET {updates}", [[r[c] for c in columns] for r in group])
         for (table, key), ids in self.deletes.items():
             conn.executemany(f"DELETE FROM [{table}] WHERE [{key}] = ?", [[i] for i in ids])
         for table, rows in self.inserts.items():
@@ -462,6 +525,65 @@ def record_comment_deadlines(db: sqlite_utils.Database, today: date | None = Non
     with write_transaction(db):
         writes.flush(db.conn)
     return len(rows)
+
+
+# The latest version first. A version without a date is a law's text (Congress.gov dates none): the last.
+LATEST_FIRST = "coalesce(date, '9999') DESC"
+#: The text a bill is judged on: the latest version's that has been read.
+LATEST_TEXT = f"SELECT text FROM bill_texts WHERE bill_id = {{bill}} ORDER BY {LATEST_FIRST}, fetched_at DESC LIMIT 1"
+
+
+def stored_text(database: Any, bill_id: str) -> str | None:
+    """The text of the latest version of a bill that has been read, if any."""
+    row = database.execute(LATEST_TEXT.format(bill="?"), [bill_id]).fetchone()
+    return row[0] if row else None
+
+
+def bill_fields(database: Any, bill_id: str) -> tuple[str, list[str], str | None, list[str]] | None:
+    """A stored bill's title, other titles, summary and subjects: what it is judged on besides its text."""
+    row = database.execute("SELECT title, other_titles, summary, subjects FROM bills WHERE id = ?",
+                           [bill_id]).fetchone()
+    if row is None:
+        return None
+    return row[0], json_list(row[1]), row[2], json_list(row[3])
+
+
+def json_list(value: str | None) -> list[str]:
+    try:
+        found = json.loads(value or "[]")
+    except ValueError:
+        return []
+    return [s for s in found if isinstance(s, str)] if isinstance(found, list) else []
+
+
+#: Runs in which a version's text could not be read before it is no longer asked for.
+TEXT_ATTEMPTS = 3
+
+
+def text_backlog(db: sqlite_utils.Database, source: str, limit: int) -> list[tuple[str, str, Any, Any, Any]]:
+    """The bills of ``source`` whose latest version's text is worth reading and not read yet, most wanted first.
+
+    Worth reading: a bill the union follows (a position, the watchlist), one
+    in which the classifier saw any phrase of its own, one without a summary
+    (most states publish none, and CRS summarises fewer than two bills in
+    three), or one whose upstream said its text mentions AI. Of a version
+    published as HTML and PDF, the HTML is read. A text that failed
+    ``TEXT_ATTEMPTS`` times is left alone.
+    Returns (bill id, url, note, date, media type).
+    """
+    followed = ("(EXISTS (SELECT 1 FROM positions p WHERE p.bill_id = b.id)"
+                " OR EXISTS (SELECT 1 FROM watchlist w WHERE w.bill_id = b.id))")
+    rows = db.execute(
+        "SELECT b.id, v.url, v.note, v.date, v.media_type FROM bills b JOIN versions v ON v.rowid = ("
+        f"  SELECT rowid FROM versions WHERE bill_id = b.id ORDER BY {LATEST_FIRST},"
+        "  (coalesce(media_type, '') LIKE '%html%') DESC, rowid DESC LIMIT 1)"
+        " WHERE b.source = ? AND NOT EXISTS (SELECT 1 FROM bill_texts t WHERE t.bill_id = b.id AND t.url = v.url)"
+        f" AND (b.relevance_score > 0 OR b.summary IS NULL OR json_extract(b.source_meta, '$.text_hint') = 1"
+        f"      OR {followed})"
+        " AND (SELECT count(*) FROM crawl_errors e WHERE e.kind = 'text_unavailable' AND e.url = v.url) < ?"
+        f" ORDER BY {followed} DESC, b.relevant DESC, b.first_seen_at DESC LIMIT ?",
+        [source, TEXT_ATTEMPTS, limit]).fetchall()
+    return [tuple(r) for r in rows]
 
 
 def save_topics(db: sqlite_utils.Database, taxonomy: Any) -> None:

@@ -213,6 +213,22 @@ def _json_list(text: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+def _json_dict(text: Any) -> dict[str, Any]:
+    try:
+        value = json.loads(text or "{}")
+    except (TypeError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _json_where(fields: Any) -> str:
+    """Where a phrase was found, as a reader says it: "its title and text"."""
+    names = [str(f) for f in fields] if isinstance(fields, list) else []
+    if not names:
+        return ""
+    return "its " + (names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1])
+
+
 def _shade(count: int) -> int:
     return next((step for step, bound in enumerate(SHADES) if count <= bound), len(SHADES))
 
@@ -278,11 +294,14 @@ async def _bill(db: Any, bill_id: str) -> dict[str, Any] | None:
     for version in versions:
         version["url"] = _web(version["url"])
     topics = _rows(await db.execute(
-        "SELECT bt.topic, coalesce(t.name, bt.topic) AS name, t.description, bt.score, bt.matched"
+        "SELECT bt.topic, coalesce(t.name, bt.topic) AS name, t.description, bt.score, bt.matched, bt.found_in"
         " FROM bill_topics bt LEFT JOIN topics t ON t.slug = bt.topic WHERE bt.bill_id = ?"
         " ORDER BY bt.score DESC, bt.topic", [bill_id]))
     for topic in topics:
-        topic["matched"] = _json_list(topic["matched"])
+        found_in = _json_dict(topic.pop("found_in"))
+        topic["matched"] = [{"phrase": p, "where": _json_where(found_in.get(p))} for p in _json_list(topic["matched"])]
+    watched = _rows(await db.execute(
+        "SELECT added_at FROM watchlist WHERE bill_id = ? AND status = 'found'", [bill_id]))
     positions = _rows(await db.execute(
         "SELECT stance, priority, note, updated_at FROM positions WHERE bill_id = ?", [bill_id]))
     hearings = _rows(await db.execute(
@@ -301,6 +320,7 @@ async def _bill(db: Any, bill_id: str) -> dict[str, Any] | None:
         "versions": versions,
         "topics": topics,
         "position": positions[0] if positions else None,
+        "watched_since": watched[0]["added_at"][:10] if watched and watched[0]["added_at"] else None,
         "hearings": hearings,
     }
 

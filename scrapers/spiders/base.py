@@ -17,13 +17,18 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
 import db
+from scrapers.items import TextItem
+from scrapers.pipelines import flush_stores
 from scrapers.relevance import Taxonomy, load_taxonomy
 from scrapers.runs import RunLog
 from scrapers.sources import source_config
+from scrapers.store import text_backlog
+from scrapers.texts import MAX_DOWNLOAD_BYTES, TextUnavailable, capped, to_text
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +46,11 @@ class TrackerSpider(scrapy.Spider):
     api_key_env: str | None = None
     #: Where an operator gets a key, for the one-line message when it is missing.
     key_help: str = ""
+
+    #: Bill spiders read the text of their bills' latest versions once the rest of the run is done.
+    reads_texts: bool = False
+    #: Bill texts read in one run at most (sources.yml ``texts_per_run`` of the spider's section overrides it).
+    texts_per_run: int = 300
 
     run: RunLog
     pipeline_counts: dict[str, int]
@@ -61,7 +71,10 @@ class TrackerSpider(scrapy.Spider):
         spider.pipeline_counts = {"items": 0, "new": 0, "updated": 0}
         spider.report = {}
         spider.last_failure = None
+        spider.texts_swept = False
+        spider.text_requests = 0
         crawler.signals.connect(spider._closed, signal=signals.spider_closed)
+        crawler.signals.connect(spider._idle, signal=signals.spider_idle)
         return spider
 
     @classmethod
@@ -176,6 +189,70 @@ class TrackerSpider(scrapy.Spider):
         if self.partial_reason is None:
             self.partial_reason = reason
             self.crawler.engine.close_spider(self, "quota")
+
+    # Bill texts -----------------------------------------------------------------------------------
+
+    def _idle(self, spider: scrapy.Spider) -> None:
+        """Once the run's own requests are done, read the texts its bills still lack (see store.text_backlog).
+
+        Texts come last so that the bills found in this run are stored, and
+        judged on their titles, before their texts are asked for: a text
+        that cannot be read then costs no bill.
+        """
+        if spider is not self or not self.reads_texts or self.texts_swept or self.partial_reason:
+            return
+        self.texts_swept = True
+        flush_stores(self.crawler)
+        # AILABOR_TEXTS_PER_RUN (0 reads none) overrides sources.yml for a run: a first run without texts, a test.
+        given = os.environ.get("AILABOR_TEXTS_PER_RUN")
+        limit = int(given) if given else int(source_config(self.name).get("texts_per_run", self.texts_per_run))
+        requests = [self.text_request(*row) for row in text_backlog(self.run.db, self.name, limit)]
+        for request in requests:
+            self.crawler.engine.crawl(request)
+        if requests:
+            raise DontCloseSpider
+
+    def text_request(self, bill_id: str, url: str, note: str | None, date: str | None,
+                     media_type: str | None) -> scrapy.Request:
+        self.text_requests += 1
+        self.report["text_requests"] = self.text_requests
+        return scrapy.Request(
+            self.text_mirror(url), callback=self.parse_text, errback=self.text_failed, dont_filter=True,
+            meta={"download_maxsize": MAX_DOWNLOAD_BYTES, "download_warnsize": MAX_DOWNLOAD_BYTES},
+            cb_kwargs={"bill_id": bill_id, "url": url, "note": note, "date": date, "media_type": media_type})
+
+    def text_mirror(self, url: str) -> str:
+        """Where to fetch a text: its own address, or the same path on ``AILABOR_TEXT_BASE_URL`` (tests, mirrors)."""
+        base = self.settings.get("AILABOR_TEXT_BASE_URL")
+        if not base:
+            return url
+        split = urlsplit(url)
+        return base.rstrip("/") + split.path + (f"?{split.query}" if split.query else "")
+
+    def parse_text(self, response: Response, bill_id: str, url: str, note: str | None, date: str | None,
+                   media_type: str | None) -> Any:
+        served = response.headers.get("Content-Type", b"").decode("latin-1") or None
+        try:
+            text = to_text(response.body, media_type or served)
+        except TextUnavailable as exc:
+            self.text_failed_once(url, f"{bill_id}: {exc}")
+            return
+        kept, truncated = capped(text)
+        self.report["texts_read"] = self.report.get("texts_read", 0) + 1
+        yield TextItem(bill_id=bill_id, url=url, text=kept, note=note, date=date[:10] if date else None,
+                       media_type=media_type or served, chars=len(text), truncated=truncated, source_url=response.url)
+
+    def text_failed(self, failure: Failure) -> None:
+        kwargs = failure.request.cb_kwargs
+        response = getattr(failure.value, "response", None)
+        reason = f"HTTP {response.status}" if response is not None else (
+            failure.getErrorMessage() or type(failure.value).__name__)
+        self.text_failed_once(kwargs["url"], f"{kwargs['bill_id']}: {reason}")
+
+    def text_failed_once(self, url: str, message: str) -> None:
+        # The bill is stored and judged on its titles; the text is asked for again next run (a few times).
+        self.report["texts_failed"] = self.report.get("texts_failed", 0) + 1
+        self.reject(url, "text_unavailable", message, lost=False)
 
     # Watermark ----------------------------------------------------------------------------------
 
