@@ -66,6 +66,9 @@ def build_demo(database: Path) -> Iterator[str]:
     with ExitStack() as stack:
         for url_var, paths in cassettes.items():
             env[url_var] = stack.enter_context(serving(merged_cassette(paths))).url
+        # govinfo (Congress's bill texts, BILLSTATUS, text search) is recorded beside Congress.gov.
+        for url_var in ("GOVINFO_URL", "GOVINFO_API_URL", "AILABOR_TEXT_BASE_URL"):
+            env[url_var] = env["CONGRESS_API_URL"]
         results = [subprocess.run(
             [sys.executable, "-m", "scrapers.cli", "crawl", *sources, "--db", str(database)],
             env=env, cwd=REPO_ROOT, capture_output=True, text=True, check=False) for sources in passes if sources]

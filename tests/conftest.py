@@ -62,7 +62,7 @@ def crawl(source: str, server: ReplayServer, db_path: Path, env: dict[str, str] 
 def crawl_env(server: ReplayServer, db_path: Path, env: dict[str, str] | None = None) -> dict[str, str]:
     """The environment of a test crawl: every upstream on the replay server, short pauses, the test database."""
     full_env = dict(os.environ)
-    for var in set(BASE_URL_VARS.values()):
+    for var in set(BASE_URL_VARS.values()) | {"GOVINFO_URL", "GOVINFO_API_URL", "AILABOR_TEXT_BASE_URL"}:
         full_env[var] = server.url
     full_env.update({"AILABOR_DB": str(db_path), "AILABOR_RETRY_BACKOFF": "0.05",
                      "AILABOR_DOWNLOAD_DELAY": "0", "AILABOR_LOG_LEVEL": "INFO"})

@@ -16,6 +16,7 @@ from types import SimpleNamespace
 import pytest
 import sqlite_utils
 
+from scrapers.relevance import load_taxonomy
 from scrapers.replay import Cassette, ReplayServer, Route
 from scrapers.spiders.congress import (
     Stored,
@@ -44,6 +45,9 @@ JUNE = HERE / "cassette.yml"
 KEY = {"CONGRESS_API_KEY": "test-key-not-secret"}
 AI_BILLS_MARCH = {"us-118-s262", "us-118-s2419", "us-118-s2892", "us-118-hr6943", "us-119-s146"}
 DETAIL = re.compile(r"^/bill/\d+/[a-z]+/\d+$")
+# Congress.gov's paths, as opposed to govinfo's (/search, /bulkdata, /content) on the same replay server.
+CONGRESS_GOV = re.compile(r"^/(bill|summaries|congress)(/|$)")
+SEARCHES = len(load_taxonomy().openstates_queries())  # govinfo searches: the same phrase groups as Open States
 
 
 def load(name: str) -> dict:
@@ -63,6 +67,15 @@ def run(cassette: Path | list[Route], db_path: Path, **env: str):
 
 def details(server: ReplayServer) -> list[str]:
     return [h.path for h in server.hits if DETAIL.match(h.path)]
+
+
+def congress_gov(server: ReplayServer) -> list:
+    return [h for h in server.hits if CONGRESS_GOV.match(h.path)]
+
+
+def screened(server: ReplayServer) -> set[str]:
+    """The bills whose BILLSTATUS file (govinfo bulk data) was read."""
+    return {h.path.rsplit("/", 1)[-1] for h in server.hits if h.path.startswith("/bulkdata/BILLSTATUS/")}
 
 
 # Ids, names and addresses ---------------------------------------------------------------------
@@ -269,21 +282,37 @@ def three_runs(tmp_path_factory):
     db_path = tmp_path_factory.mktemp("congress") / "tracker.db"
     runs = [run(MARCH, db_path)]
     march_ids = {r[0] for r in sqlite_utils.Database(db_path).execute("SELECT id FROM bills").fetchall()}
+    march_screened = {r[0] for r in sqlite_utils.Database(db_path).execute("SELECT id FROM screened_bills").fetchall()}
     runs += [run(JUNE, db_path), run(JUNE, db_path)]
     for result, _ in runs:
         assert result.returncode == 0, result.stderr[-2000:]
-    return SimpleNamespace(db=sqlite_utils.Database(db_path), runs=runs, march_ids=march_ids)
+    return SimpleNamespace(db=sqlite_utils.Database(db_path), runs=runs, march_ids=march_ids,
+                           march_screened=march_screened)
 
 
 def test_first_run_keeps_ai_bills_from_titles_and_summaries_and_drops_the_rest(three_runs):
     (result, server), *_ = three_runs.runs
     assert three_runs.march_ids == AI_BILLS_MARCH
-    # Stop Spying Bosses and TAKE IT DOWN speak of AI only in their CRS summaries.
+    # Every bill whose list title names no AI is screened on its BILLSTATUS file (titles, subjects, summary);
+    # no bill whose list title names AI needs it.
+    assert screened(server) == {"BILLSTATUS-119s5.xml", "BILLSTATUS-119s129.xml", "BILLSTATUS-118s567.xml",
+                                "BILLSTATUS-118s262.xml", "BILLSTATUS-119s146.xml"}
+    # Stop Spying Bosses ("workplace surveillance" in its official title) and TAKE IT DOWN (its CRS summary)
+    # pass the screening and are fetched.
     assert {"/bill/118/s/262", "/bill/119/s/146"} <= set(details(server))
-    # Laken Riley, No Tax on Tips and the PRO Act never cost a detail request.
-    assert not {"/bill/119/s/5", "/bill/119/s/129", "/bill/118/s/567"} & set(details(server))
-    assert "congress: ok: 41 requests, 5 items, 5 new, 0 updated, 0 errors, bills seen 8, candidates 5, congress 119" \
-        in result.stdout
+    # Laken Riley, No Tax on Tips and the PRO Act never cost a Congress.gov request of their own.
+    assert not [h for h in congress_gov(server) if re.match(r"^/bill/\d+/s/(5|129|567)(/|$)", h.path)]
+    verdicts = dict(three_runs.db.execute("SELECT id, candidate FROM screened_bills").fetchall())
+    assert {k: v for k, v in verdicts.items() if k in three_runs.march_screened} == {
+        "us-119-s5": 0, "us-119-s129": 0, "us-118-s567": 0, "us-118-s262": 1, "us-119-s146": 1}
+    # The text of each bill fetched is read too, from govinfo.
+    assert len(server.requests_to("/search")) == SEARCHES
+    assert {h.path.rsplit("/", 1)[-1] for h in server.hits if h.path.startswith("/content/pkg/")} == {
+        "BILLS-118hr6943ih.htm", "BILLS-118s2419is.htm", "BILLS-118s262is.htm", "BILLS-118s2892is.htm",
+        "BILLS-119s146rfh.htm"}
+    requests = len(congress_gov(server)) + SEARCHES + 5 + 5  # Congress.gov, searches, BILLSTATUS files, texts
+    assert (f"congress: ok: {requests} requests, 5 items, 5 new, 0 updated, 0 errors, bills seen 8, candidates 5, "
+            "screened 5, text requests 5, texts read 5, congress 119") in result.stdout
 
 
 def test_bill_list_is_walked_by_update_date_with_format_json_and_the_key_in_a_header(three_runs):
@@ -294,8 +323,12 @@ def test_bill_list_is_walked_by_update_date_with_format_json_and_the_key_in_a_he
         assert hit.query["sort"] == ["updateDate asc"] and hit.query["limit"] == ["250"]
         assert hit.query["fromDateTime"] == ["2025-01-01T00:00:00Z"]
     assert {h.query.get("fromDateTime", [""])[0] for h in server.requests_to("/bill/118")} == {"2023-01-01T00:00:00Z"}
-    assert all(h.query.get("format") == ["json"] for h in server.hits)
-    assert all(h.headers.get("X-Api-Key") == "test-key-not-secret" and "api_key" not in h.query for h in server.hits)
+    assert all(h.query.get("format") == ["json"] for h in congress_gov(server))
+    assert all(h.headers.get("X-Api-Key") == "test-key-not-secret" and "api_key" not in h.query
+               for h in congress_gov(server))
+    # The Congress.gov key goes to Congress.gov alone: govinfo's bulk files and texts need none.
+    others = [h for h in server.hits if not CONGRESS_GOV.match(h.path)]
+    assert others and all(h.headers.get("X-Api-Key") in (None, "DEMO_KEY") for h in others)
 
 
 def test_stored_bill_has_its_whole_story(three_runs):
@@ -340,8 +373,13 @@ def test_second_run_fetches_only_the_sub_resources_whose_counts_moved_following_
     assert "Pornography" in json.loads(database["bills"].get("us-119-s146")["subjects"])
     assert {r["bill_id"] for r in database.query("SELECT bill_id FROM events WHERE kind = 'bill_new'")} == \
         AI_BILLS_MARCH | {"us-119-s1367", "us-119-s1792"}
-    assert "congress: ok: 22 requests, 5 items, 2 new, 1 updated, 0 errors, bills seen 10, candidates 5" \
-        in result.stdout
+    # The NO FAKES Act is screened in (its CRS summary names digital replicas); No Tax on Tips, screened in
+    # March before CRS indexed any subject and changed since, is screened again; neither Laken Riley (indexed)
+    # nor any stored bill is.
+    assert screened(server) == {"BILLSTATUS-119s1367.xml", "BILLSTATUS-119s129.xml"}
+    # 22 Congress.gov requests, the text searches, two BILLSTATUS files, three new texts.
+    assert (f"congress: ok: {22 + SEARCHES + 2 + 3} requests, 5 items, 2 new, 1 updated, 0 errors, bills seen 10, "
+            "candidates 5, screened 2, text requests 3, texts read 3") in result.stdout
 
 
 def test_restamped_bill_costs_one_detail_request_and_writes_no_event(three_runs):
@@ -371,11 +409,16 @@ def test_refresh_walks_one_list_and_one_summary_feed_across_congresses_from_the_
     assert "us-117-hr6580" not in {r["id"] for r in three_runs.db.query("SELECT id FROM bills")}
 
 
-def test_refresh_with_nothing_changed_costs_the_bill_list_and_the_summaries_only(three_runs):
+def test_refresh_with_nothing_changed_costs_the_bill_list_the_summaries_and_the_text_searches(three_runs):
     *_, (result, server) = three_runs.runs
     assert details(server) == []
-    assert [h.path for h in server.hits] == ["/bill", "/summaries"]
-    assert "congress: ok: 2 requests, 0 items, 0 new, 0 updated" in result.stdout
+    assert sorted(h.path for h in server.hits) == sorted(["/bill", "/summaries"] + ["/search"] * SEARCHES)
+    since = three_runs.db.execute("SELECT watermark FROM crawl_runs WHERE id = 2").fetchone()[0]
+    for search in server.requests_to("/search"):
+        assert json.loads(search.body)["query"].startswith("collection:(BILLS) AND congress:(119 OR 118) AND "
+                                                          "lastModified:range(")
+        assert since[:10] in json.loads(search.body)["query"]
+    assert f"congress: ok: {2 + SEARCHES} requests, 0 items, 0 new, 0 updated" in result.stdout
     database = three_runs.db
     watermarks = [r["watermark"] for r in database.query("SELECT watermark FROM crawl_runs ORDER BY id")]
     assert watermarks == sorted(watermarks) and all(re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", w)
@@ -417,7 +460,8 @@ def faulty_run(tmp_path_factory):
 
 def test_api_key_never_reaches_urls_logs_or_error_rows(faulty_run):
     db_path, result, server = faulty_run
-    assert all(h.headers.get("X-Api-Key") == SECRET for h in server.hits)
+    assert all(h.headers.get("X-Api-Key") == SECRET for h in congress_gov(server))
+    assert not [h for h in server.hits if not CONGRESS_GOV.match(h.path) and h.headers.get("X-Api-Key") == SECRET]
     followed = server.requests_to("/bill/119")[1]
     assert followed.query["offset"] == ["250"] and "api_key" not in followed.query
     dump = "\n".join(sqlite_utils.Database(db_path).conn.iterdump())
@@ -464,13 +508,13 @@ def test_a_congress_begun_since_the_last_run_is_asked_for_and_walked_from_its_st
     assert len(server.requests_to("/bill")) == 1 and not server.requests_to("/bill/118")
     # Learnt now, it is remembered: the next refresh asks no more.
     again, server = run(JUNE, db_path)
-    assert [h.path for h in server.hits] == ["/bill", "/summaries"]
+    assert [h.path for h in congress_gov(server)] == ["/bill", "/summaries"]
 
 
 def test_without_a_key_the_spider_runs_on_demo_key_and_says_so(tmp_path):
     result, server = run(MARCH, tmp_path / "tracker.db", CONGRESS_API_KEY="")
     assert result.returncode == 0 and "congress: ok:" in result.stdout
-    assert {h.headers.get("X-Api-Key") for h in server.hits} == {"DEMO_KEY"}
+    assert {h.headers.get("X-Api-Key") for h in congress_gov(server)} == {"DEMO_KEY"}
     assert "CONGRESS_API_KEY is not set; using DEMO_KEY" in result.stderr
 
 

@@ -1,9 +1,22 @@
 """Federal bills about AI and work from the Congress.gov API v3, each with its whole story, kept current cheaply.
 
-The API has no keyword search, so the spider walks the change feed: the bill
-list since the watermark (``updateDate`` ascending), keeps the titles that
-speak of AI and every bill already stored, then walks the CRS summaries of
-the same window to catch bills whose summary, not title, speaks of AI. A
+The API has no keyword search, so the spider walks the change feed (the bill
+list since the watermark, ``updateDate`` ascending) and judges every bill in
+it, not only those whose display title speaks of AI:
+
+* a bill whose list title names AI, or that is already stored, is fetched;
+* any other bill is *screened* once, on its official and short titles, CRS
+  subjects, policy area and latest summary, read from govinfo's BILLSTATUS
+  bulk data (no key, not counted against the Congress.gov quota): one file a
+  bill, or, when many bills of one Congress and type need it (a first run, a
+  day the Library re-stamps thousands), that type's ZIP; a bill too new for
+  BILLSTATUS is screened on its Congress.gov titles. A screened bill is read
+  again only when it changes before CRS has indexed its subjects;
+* govinfo's full-text search finds bills whose *text* speaks of AI (every AI
+  phrase of topics.yml), whatever their titles say;
+* the CRS summaries of the window are walked too, for a summary that names AI.
+
+A bill that passes any of these is a candidate. A
 first run walks each followed Congress from its start; a refresh walks one
 list across Congresses and keeps the followed ones, and asks for the current
 Congress only when the calendar says a new one may have begun. A candidate
@@ -19,18 +32,23 @@ from __future__ import annotations
 import html
 import json
 import logging
+import os
 import re
+import zipfile
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from io import BytesIO
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import scrapy
+from lxml import etree
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from scrapers.items import Action, BillItem, Sponsor, Version, bill_id
+from scrapers.items import Action, BillItem, ScreeningItem, Sponsor, Version, WatchOutcome, bill_id
+from scrapers.relevance import MAX_SEARCH_PHRASES
 from scrapers.sources import source_config
 from scrapers.spiders.base import TrackerSpider
 
@@ -302,6 +320,74 @@ def part_signature(detail: dict[str, Any], part: str) -> dict[str, Any]:
     return {k: v for k, v in sorted(pointer.items()) if k != "url"}
 
 
+# govinfo: BILLSTATUS bulk data and full-text search ----------------------------------------------
+
+# BILLSTATUS files come from govinfo; external entities and network access stay off all the same.
+_SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
+_PACKAGE = re.compile(r"^BILLS-(\d{2,3})(hconres|hjres|hres|hr|sconres|sjres|sres|s)(\d+)([a-z]+)$")
+_BILLSTATUS_FILE = re.compile(r"BILLSTATUS-(\d{2,3})([a-z]+?)(\d+)\.xml$")
+
+
+@dataclass
+class Screen:
+    """What a bill's cheap reading says of it: every title, the policy area and subjects, the latest summary."""
+
+    key: str
+    titles: list[str]
+    subjects: list[str]
+    summary: str | None
+    has_subjects: bool
+    stamp: str | None = None
+
+
+def _xtext(element: Any, path: str) -> str | None:
+    found = element.findtext(path)
+    return found.strip() if isinstance(found, str) and found.strip() else None
+
+
+def read_billstatus(data: bytes) -> Screen:
+    """The titles, policy area, legislative subjects and latest CRS summary of one BILLSTATUS file.
+
+    Files from before December 2022 have no ``<version>`` and name elements
+    differently (``billType``, ``billSubjects``, ``billSummaries``): both are read.
+    """
+    root = etree.fromstring(data, _SAFE_XML)
+    bill = root.find("bill")
+    if bill is None:
+        raise ValueError("no <bill> element")
+    congress = _xtext(bill, "congress")
+    bill_type = (_xtext(bill, "type") or _xtext(bill, "billType") or "").lower()
+    number = _xtext(bill, "number") or _xtext(bill, "billNumber")
+    if not (congress and bill_type in BILL_TYPES and number):
+        raise ValueError(f"no congress, known type and number: {congress!r} {bill_type!r} {number!r}")
+    titles = list(dict.fromkeys(t for t in (_xtext(i, "title") for i in bill.iterfind("titles/item")) if t))
+    area = _xtext(bill, "policyArea/name") or _xtext(bill, "subjects/billSubjects/policyArea/name")
+    names = [_xtext(i, "name") for i in bill.iterfind("subjects/legislativeSubjects/item")]
+    names += [_xtext(i, "name") for i in bill.iterfind("subjects/billSubjects/legislativeSubjects/item")]
+    subjects = [n for n in names if n]
+    summaries = [{name: _xtext(i, name) for name in ("text", "actionDate", "updateDate")}
+                 for i in [*bill.iterfind("summaries/summary"), *bill.iterfind("summaries/billSummaries/item")]]
+    return Screen(bill_key(congress, bill_type, number), titles, ([area] if area else []) + subjects,
+                  latest_summary(summaries), bool(subjects), _xtext(bill, "updateDate"))
+
+
+def package_bill(package_id: Any) -> tuple[int, str, str, str] | None:
+    """(congress, bill type, number, version code) of a govinfo BILLS package id such as ``BILLS-119hr2794ih``."""
+    match = _PACKAGE.match(str(package_id or ""))
+    if not match:
+        return None
+    return int(match.group(1)), match.group(2), str(int(match.group(3))), match.group(4)
+
+
+def govinfo_query(phrases: Iterable[str], congresses: Iterable[int], since: str | None) -> str:
+    """A govinfo search for bill texts of the followed Congresses that contain any phrase, changed since ``since``."""
+    terms = " OR ".join(f'"{p}"' for p in phrases)
+    query = f"collection:(BILLS) AND congress:({' OR '.join(str(c) for c in congresses)})"
+    if since:
+        query += f" AND lastModified:range({since},)"
+    return f"{query} AND ({terms})"
+
+
 @dataclass
 class Stored:
     """What is kept of a stored bill, so that a sub-resource not fetched again keeps its value."""
@@ -316,7 +402,7 @@ def bill_to_item(detail: dict[str, Any], *, actions: list[dict[str, Any]] | None
                  summaries: list[dict[str, Any]] | None = None, text_versions: list[dict[str, Any]] | None = None,
                  titles: list[dict[str, Any]] | None = None, stored: Stored | None = None,
                  counts: dict[str, Any] | None = None, list_update: list[Any] | None = None,
-                 source_url: str | None = None) -> BillItem:
+                 source_url: str | None = None, text_hint: bool = False) -> BillItem:
     """Map a bill detail and the sub-resources fetched this time onto the shared bill model.
 
     A sub-resource given as None was not fetched: its child list stays None
@@ -339,6 +425,8 @@ def bill_to_item(detail: dict[str, Any], *, actions: list[dict[str, Any]] | None
         "titles": parse_titles(titles) if titles is not None else stored.meta.get("titles", []),
         "laws": [f"{law.get('type')} {law.get('number')}" for law in detail.get("laws") or [] if isinstance(law, dict)],
     }
+    if text_hint or stored.meta.get("text_hint"):
+        meta["text_hint"] = True  # govinfo's full-text search found AI in its text: read it (store.text_backlog)
     introduced = detail.get("introducedDate")
     return BillItem(
         jurisdiction="us",
@@ -427,6 +515,20 @@ class Walk:
 
 
 @dataclass
+class Waiting:
+    """A bill of the list to be screened: where it was seen, so that a candidate is fetched as if listed."""
+
+    walk: Walk
+    key: str
+    congress: int
+    bill_type: str
+    number: str
+    stamp: str
+    entry: dict[str, Any]
+    list_update: list[Any] | None
+
+
+@dataclass
 class BillFetch:
     """The requests of one bill in flight: its detail, then the sub-resources whose counts moved."""
 
@@ -435,6 +537,8 @@ class BillFetch:
     bill_type: str
     number: str
     list_update: list[Any] | None
+    hint: bool = False  # found by the full-text search
+    watch_ref: str | None = None  # asked for by number (the watchlist)
     detail: dict[str, Any] | None = None
     detail_url: str | None = None
     parts: dict[str, Any] = field(default_factory=dict)
@@ -558,6 +662,7 @@ class CongressApi(TrackerSpider):
 
 class CongressSpider(CongressApi):
     name = "congress"
+    reads_texts = True
 
     # Planning -----------------------------------------------------------------------------------
 
@@ -578,11 +683,17 @@ class CongressSpider(CongressApi):
         # Each walk's path after /bill and /summaries ("/119", or "" across Congresses) and where it starts.
         self.feeds: list[tuple[str, str]] = []
         self.known: dict[str, Stored] = {}
+        # Bills screened before: their list stamp then, and whether CRS had indexed their subjects.
+        self.screened: dict[str, tuple[str | None, bool]] = {}
+        # Bills of this run's lists to screen, by (Congress, type): read one by one, or as that type's ZIP.
+        self.to_screen: dict[tuple[int, str], dict[str, Waiting]] = {}
+        self.summaries_begun = False
+        self.watch_only = bool(getattr(self, "watch", None))
         self.list_seen: dict[str, list[Any]] = {}
         self.fetching: dict[str, BillFetch] = {}
         self.incomplete: set[str] = set()
         self.finished: set[str] = set()
-        self.report = {"bills_seen": 0, "candidates": 0}
+        self.report = {"bills_seen": 0, "candidates": 0, "screened": 0}
         self.remembered, asked = self.remembered_congress()
         self.current: int | None = None  # recorded once a complete run has walked it
         if self.since and self.remembered and (congress_on(now) <= self.remembered or now - asked < RECHECK):
@@ -618,6 +729,9 @@ class CongressSpider(CongressApi):
         earlier = [int(c) for c in self.config.get("earlier_congresses") or [] if int(c) < current]
         self.congresses = [current, *sorted(set(earlier), reverse=True)]
         self.load_known()
+        yield from self.watch_requests(current)
+        if self.watch_only:
+            return
         if self.since is None:
             self.feeds = [(f"/{c}", congress_start(c)) for c in self.congresses]
         else:
@@ -630,6 +744,8 @@ class CongressSpider(CongressApi):
             self.list_walks_open += 1
             yield self.api_request(f"/bill{feed}", self.window(walk),
                                    callback=self.parse_list, errback=self.list_failed, cb_kwargs={"walk": walk})
+        if self.config.get("text_search", True):
+            yield from self.search_requests()
 
     def window(self, walk: Walk) -> list[tuple[str, str]]:
         return [("fromDateTime", walk.since), ("toDateTime", self.until), ("sort", "updateDate+asc"),
@@ -644,6 +760,11 @@ class CongressSpider(CongressApi):
         for row in rows:
             self.known[row["id"]] = Stored(json.loads(row["source_meta"] or "{}"), row["summary"],
                                            json.loads(row["subjects"] or "[]"))
+        prefixes = [f"us-{c}-%" for c in self.congresses]
+        for key, stamp, has_subjects in self.run.db.execute(
+                f"SELECT id, stamp, has_subjects FROM screened_bills WHERE source = ?"
+                f" AND ({' OR '.join('id LIKE ?' for _ in prefixes)})", [self.name, *prefixes]).fetchall():
+            self.screened[key] = (stamp, bool(has_subjects))
 
     # The bill list and the summaries ------------------------------------------------------------
 
@@ -667,6 +788,11 @@ class CongressSpider(CongressApi):
             self.report["bills_seen"] = len(self.list_seen)
             stored = self.known.get(key)
             if stored is None and not self.taxonomy.mentions_ai(entry.get("title")):
+                if key not in self.fetching and self.needs_screening(key, stamp):
+                    waiting = Waiting(walk, key, congress, str(entry["type"]).lower(), str(entry["number"]), stamp,
+                                      entry, self.list_seen[key])
+                    self.to_screen.setdefault((congress, waiting.bill_type), {})[key] = waiting
+                    walk.pending.setdefault(key, stamp)
                 continue
             if stored is not None and stored.meta.get("list_update") == self.list_seen[key]:
                 continue  # seen at this very stamp before: nothing to fetch
@@ -690,6 +816,8 @@ class CongressSpider(CongressApi):
         self.list_walks_open -= 1
         if self.list_walks_open:
             return
+        yield from self.screening_requests()
+        self.summaries_begun = True
         for feed, since in self.feeds:
             swalk = Walk(since)
             self.walks.append(swalk)
@@ -724,10 +852,194 @@ class CongressSpider(CongressApi):
         else:
             walk.done = True
 
+    # Screening: a bill judged on its titles, subjects and summary before it is fetched in full ----
+
+    def needs_screening(self, key: str, stamp: str) -> bool:
+        """A bill never screened, or screened before CRS indexed its subjects and changed since."""
+        if key not in self.screened:
+            return True
+        seen_at, had_subjects = self.screened[key]
+        return not had_subjects and (seen_at is None or _iso(seen_at) < stamp)
+
+    @property
+    def govinfo_url(self) -> str:
+        return str(self.settings.get("GOVINFO_URL")).rstrip("/")
+
+    def screening_requests(self) -> Iterator[scrapy.Request]:
+        """One BILLSTATUS file a bill, or the whole ZIP of a Congress and type when more bills than
+        ``billstatus_zip_threshold`` of it wait (a first run, a bulk re-stamp): one download then does."""
+        threshold = int(self.config.get("billstatus_zip_threshold", 300))
+        for (congress, bill_type), group in sorted(self.to_screen.items()):
+            if len(group) > threshold:
+                folder = f"{self.govinfo_url}/bulkdata/BILLSTATUS/{congress}/{bill_type}"
+                yield scrapy.Request(
+                    f"{folder}/BILLSTATUS-{congress}-{bill_type}.zip", callback=self.parse_billstatus_zip,
+                    errback=self.on_error, dont_filter=True, meta={"download_maxsize": 0, "download_warnsize": 0},
+                    cb_kwargs={"group": group})
+                continue
+            for waiting in group.values():
+                yield self.billstatus_request(waiting)
+
+    def billstatus_request(self, waiting: Waiting) -> scrapy.Request:
+        name = f"BILLSTATUS-{waiting.congress}{waiting.bill_type}{waiting.number}.xml"
+        return scrapy.Request(f"{self.govinfo_url}/bulkdata/BILLSTATUS/{waiting.congress}/{waiting.bill_type}/{name}",
+                              callback=self.parse_billstatus, errback=self.on_error, dont_filter=True,
+                              meta={"handle_httpstatus_list": [404]}, cb_kwargs={"waiting": waiting})
+
+    def parse_billstatus(self, response: Response, waiting: Waiting) -> Iterator[Any]:
+        if response.status == 404:
+            # BILLSTATUS lags Congress.gov by a batch: a bill introduced today is screened on its titles.
+            yield self.titles_request(waiting)
+            return
+        try:
+            screen = read_billstatus(response.body)
+        except (etree.XMLSyntaxError, ValueError) as exc:
+            self.failed_requests += 1
+            self.reject(response.url, "bad_billstatus", f"{waiting.key}: {exc}", lost=False)
+            return
+        self.good_responses += 1
+        yield from self.screened_one(waiting, screen, "billstatus")
+
+    def parse_billstatus_zip(self, response: Response, group: dict[str, Waiting]) -> Iterator[Any]:
+        try:
+            archive = zipfile.ZipFile(BytesIO(response.body))
+        except zipfile.BadZipFile as exc:
+            self.failed_requests += 1
+            self.reject(response.url, "bad_billstatus", f"not a ZIP file: {exc}", lost=False)
+            return
+        self.good_responses += 1
+        left = dict(group)
+        with archive:
+            for info in archive.infolist():
+                match = _BILLSTATUS_FILE.search(info.filename)
+                if not match:
+                    continue
+                key = bill_key(*match.groups()) if match.group(2) in BILL_TYPES else None
+                waiting = left.pop(key, None) if key else None
+                if waiting is None:
+                    continue
+                try:
+                    screen = read_billstatus(archive.read(info))
+                except (etree.XMLSyntaxError, ValueError, zipfile.BadZipFile) as exc:
+                    self.reject(response.url, "bad_billstatus", f"{info.filename}: {exc}", lost=False)
+                    left[waiting.key] = waiting
+                    continue
+                yield from self.screened_one(waiting, screen, "billstatus")
+        for waiting in left.values():  # not in the ZIP yet
+            yield self.titles_request(waiting)
+
+    def titles_request(self, waiting: Waiting) -> scrapy.Request:
+        path = f"/bill/{waiting.congress}/{waiting.bill_type}/{waiting.number}/titles"
+        return self.api_request(path, [("limit", str(PAGE_SIZE))], callback=self.parse_titles_screen,
+                                cb_kwargs={"waiting": waiting})
+
+    def parse_titles_screen(self, response: Response, waiting: Waiting) -> Iterator[Any]:
+        data = self.page(response)
+        if data is None:
+            return
+        titles = [t["title"] for t in parse_titles(data.get("titles") or [])]
+        yield from self.screened_one(waiting, Screen(waiting.key, titles, [], None, False), "titles")
+
+    def screened_one(self, waiting: Waiting, screen: Screen, via: str) -> Iterator[Any]:
+        """Judge a screened bill: a candidate when any of its titles, subjects or its summary names AI."""
+        fields = [("title", waiting.entry.get("title")), *(("title", t) for t in screen.titles),
+                  *(("subjects", s) for s in screen.subjects), ("summary", screen.summary)]
+        ai = self.taxonomy.classify_parts(fields).ai_matched
+        self.report["screened"] += 1
+        yield ScreeningItem(id=waiting.key, source=self.name, stamp=waiting.stamp, via=via, candidate=bool(ai),
+                            has_subjects=screen.has_subjects, ai_matched=ai)
+        if ai:
+            request = self.schedule(waiting.walk, waiting.key, waiting.stamp, waiting.entry, waiting.list_update)
+            if request is not None:
+                yield request
+
+    # The full-text search of bill texts (govinfo) --------------------------------------------------
+
+    @property
+    def govinfo_key(self) -> str:
+        return os.environ.get("DATA_GOV_API_KEY") or DEMO_KEY
+
+    def search_requests(self) -> Iterator[scrapy.Request]:
+        """govinfo searches for bill texts that name AI: every AI phrase, a few dozen phrases to a query."""
+        if not os.environ.get("DATA_GOV_API_KEY"):
+            logger.warning("%s: DATA_GOV_API_KEY is not set; govinfo's text search uses DEMO_KEY, which allows"
+                           " a few dozen requests an hour; get a key at https://api.data.gov/signup/", self.name)
+        phrases = self.taxonomy.bill_search_phrases()
+        size = int(self.config.get("search_phrases_per_query", MAX_SEARCH_PHRASES))
+        since = self.since or min(congress_start(c) for c in self.congresses)
+        for i in range(0, len(phrases), size):
+            walk = Walk(since)
+            self.walks.append(walk)
+            query = govinfo_query(phrases[i:i + size], self.congresses, self.since)
+            yield self.search_request(query, "*", walk)
+
+    def search_request(self, query: str, mark: str, walk: Walk) -> scrapy.Request:
+        body = {"query": query, "pageSize": 1000, "offsetMark": mark, "historical": True, "resultLevel": "default",
+                "sorts": [{"field": "lastModified", "sortOrder": "ASC"}]}
+        return scrapy.Request(
+            f"{str(self.settings.get('GOVINFO_API_URL')).rstrip('/')}/search", method="POST", body=json.dumps(body),
+            headers={"Content-Type": "application/json", "Accept": "application/json", "X-Api-Key": self.govinfo_key},
+            callback=self.parse_search, errback=self.search_failed, dont_filter=True,
+            cb_kwargs={"query": query, "mark": mark, "walk": walk})
+
+    def parse_search(self, response: Response, query: str, mark: str, walk: Walk) -> Iterator[Any]:
+        data = self.load_json(response)
+        results = data.get("results") if isinstance(data, dict) else None
+        if not isinstance(results, list):
+            if data is not None:
+                self.failed_requests += 1
+                self.reject(response.url, "unexpected_shape", "govinfo search: no results list", lost=False)
+            walk.failed = True
+            return
+        for result in results:
+            parsed = package_bill(result.get("packageId") if isinstance(result, dict) else None)
+            if parsed is None or parsed[0] not in self.congresses:
+                continue
+            congress, bill_type, number, _ = parsed
+            stamp = _iso(str(result.get("lastModified") or walk.since))
+            walk.last_seen = stamp
+            key = bill_key(congress, bill_type, number)
+            if key in self.known:
+                continue  # its new text bumps its update stamp: the bill list brings it
+            entry = {"congress": congress, "type": bill_type, "number": number}
+            request = self.schedule(walk, key, stamp, entry, self.list_seen.get(key), hint=True)
+            if request is not None:
+                self.report["found_by_text"] = self.report.get("found_by_text", 0) + 1
+                yield request
+        following = data.get("offsetMark")
+        if results and isinstance(following, str) and following not in ("*", mark):
+            yield self.search_request(query, following, walk)
+        else:
+            walk.done = True
+
+    def search_failed(self, failure: Failure) -> None:
+        failure.request.cb_kwargs["walk"].failed = True
+        self.on_error(failure)
+
+    # Bills asked for by number (the watchlist) ----------------------------------------------------
+
+    def watch_requests(self, current: int) -> Iterator[scrapy.Request]:
+        """The detail of each federal bill on the watchlist not found yet (of the current Congress unless named)."""
+        rows = self.run.db.execute(
+            "SELECT ref, session, identifier FROM watchlist WHERE jurisdiction = 'us' AND status = 'pending'")
+        for ref, session, identifier in rows.fetchall():
+            letters, _, number = str(identifier).rpartition(" ")
+            bill_type = next((t for t, (written, *_) in BILL_TYPES.items() if written == letters), None)
+            if bill_type is None or not number.isdigit():
+                continue  # not written by scrapers/watch.py
+            congress = int(session) if session else current
+            fetch = BillFetch(bill_key(congress, bill_type, number), congress, bill_type, number, None,
+                              watch_ref=ref)
+            if fetch.key in self.fetching:
+                continue
+            self.fetching[fetch.key] = fetch
+            yield self.api_request(f"/bill/{congress}/{bill_type}/{number}", callback=self.parse_detail,
+                                   meta={"handle_httpstatus_list": [404]}, cb_kwargs={"fetch": fetch})
+
     # One bill -----------------------------------------------------------------------------------
 
     def schedule(self, walk: Walk, key: str, stamp: str, entry: dict[str, Any],
-                 list_update: list[Any] | None) -> scrapy.Request | None:
+                 list_update: list[Any] | None, hint: bool = False) -> scrapy.Request | None:
         """The detail request of a candidate, once per run however many walks and pages name it."""
         if key in self.fetching:
             if key not in self.finished:
@@ -735,13 +1047,18 @@ class CongressSpider(CongressApi):
             return None
         walk.pending[key] = stamp
         bill_type, number = str(entry["type"]).lower(), str(entry["number"])
-        fetch = BillFetch(key, int(entry["congress"]), bill_type, number, list_update)
+        fetch = BillFetch(key, int(entry["congress"]), bill_type, number, list_update, hint)
         self.fetching[key] = fetch
         self.report["candidates"] = len(self.fetching)
         return self.api_request(f"/bill/{fetch.congress}/{bill_type}/{number}", callback=self.parse_detail,
                                 cb_kwargs={"fetch": fetch})
 
     def parse_detail(self, response: Response, fetch: BillFetch) -> Iterator[Any]:
+        if response.status == 404 and fetch.watch_ref:
+            yield WatchOutcome(fetch.watch_ref, False, message=f"Congress.gov has no "
+                               f"{bill_identifier(fetch.bill_type, fetch.number)} in the {ordinal(fetch.congress)}"
+                               " Congress", source_url=response.url)
+            return
         data = self.page(response)
         if data is None:
             return
@@ -830,15 +1147,19 @@ class CongressSpider(CongressApi):
                 subjects=fetch.parts.get("subjects"), summaries=fetch.parts.get("summaries"),
                 text_versions=fetch.parts.get("text"), titles=fetch.parts.get("titles"),
                 stored=self.known.get(fetch.key), counts=fetch.counts, list_update=fetch.list_update,
-                source_url=fetch.detail_url)
+                source_url=fetch.detail_url, text_hint=fetch.hint)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             self.reject(fetch.detail_url, "bad_bill", f"{fetch.key}: {type(exc).__name__}: {exc}")
             return
         yield item
+        if fetch.watch_ref:
+            yield WatchOutcome(fetch.watch_ref, True, bill_id=item.id)
 
     # Watermark ----------------------------------------------------------------------------------
 
     def final_watermark(self) -> str | None:
+        if getattr(self, "watch_only", False):
+            return self.previous_watermark  # only the watchlist was asked for: the change feed was not read
         if getattr(self, "current", None) is not None:
             # Remembered only after a complete run: a partial one asks again and walks a new Congress again.
             self.report["congress"] = self.current
@@ -846,6 +1167,9 @@ class CongressSpider(CongressApi):
 
     def stored(self, items: list[Any]) -> None:
         for item in items:
+            if isinstance(item, ScreeningItem) and not item.candidate:
+                for walk in self.walks:
+                    walk.pending.pop(item.id, None)
             if isinstance(item, BillItem) and item.id not in self.incomplete:
                 self.finished.add(item.id)
                 for walk in self.walks:
@@ -857,8 +1181,8 @@ class CongressSpider(CongressApi):
         if not walks:
             return self.previous_watermark
         points = [p for p in (w.safe_point() for w in walks) if p is not None]
-        if len(walks) < 2 * len(self.feeds):
-            points.append(min(since for _, since in self.feeds))  # summaries not begun
+        if not self.summaries_begun and self.feeds:
+            points.append(min(since for _, since in self.feeds))
         if not points:
             return self.next_watermark
         point = min(points)
