@@ -109,7 +109,9 @@ UPSTREAMS = [
     Upstream("openstates", first=Site("/bills", (("page", "1"),)), middle=Site("/bills", (("page", "2"),)),
              listing=("results",), item=Site("/bills", (("page", "2"),)), item_at=("results", 0),
              required="identifier", title=("title",), stamp="source_updated_at",
-             env={"OPENSTATES_API_KEY": "test-key-not-secret", "OPENSTATES_MINUTE_SECONDS": "0.6"},
+             # Its cassette records no bill texts (the legislatures' sites): test_bill_texts.py covers those.
+             env={"OPENSTATES_API_KEY": "test-key-not-secret", "OPENSTATES_MINUTE_SECONDS": "0.6",
+                  "AILABOR_TEXTS_PER_RUN": "0"},
              rate_limited=OPENSTATES_RATE_LIMITED),
     # Its listings all start at once; every document but one is listed twice (by docket, by search term).
     Upstream("regulations_gov", first=Site("/documents", (("filter[searchTerm]", "artificial intelligence"),)),

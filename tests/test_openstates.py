@@ -13,7 +13,7 @@ import db
 from scrapers.health import openstates_silent_jurisdictions, status_report
 from scrapers.relevance import load_taxonomy
 from scrapers.replay import Route
-from scrapers.sources import ConfigError
+from scrapers.sources import ConfigError, source_config
 from scrapers.spiders.openstates import (
     INCLUDES,
     JURISDICTIONS,
@@ -32,8 +32,11 @@ from scrapers.vocab import derive_status
 from tests.conftest import FIXTURES, crawl, shared_samples
 
 HERE = FIXTURES / "openstates"
-# A key for the replay server, and a 0.6 s "minute" so pacing and per-minute waits are quick.
-ENV = {"OPENSTATES_API_KEY": "test-key-not-secret", "OPENSTATES_MINUTE_SECONDS": "0.6"}
+# A key for the replay server, and a 0.6 s "minute" so pacing and per-minute waits are quick. Bill texts
+# (from the legislatures' sites) are left to tests/test_bill_texts.py.
+ENV = {"OPENSTATES_API_KEY": "test-key-not-secret", "OPENSTATES_MINUTE_SECONDS": "0.6", "AILABOR_TEXTS_PER_RUN": "0"}
+SEARCHES = load_taxonomy().openstates_queries()
+SCANS = read_config(source_config("openstates"))["title_scan"]
 PAGE1 = json.loads((HERE / "bills_page1.json").read_text())
 PAGE2 = json.loads((HERE / "bills_page2.json").read_text())
 ALL_BILLS = PAGE1["results"] + PAGE2["results"]
@@ -71,6 +74,17 @@ def _header(hit, name: str) -> str | None:
     return next((v for k, v in hit.headers.items() if k.lower() == name.lower()), None)
 
 
+def _kind(hit) -> str:
+    """What a /bills request was: a search (q), a re-read of followed bills (identifiers) or a title scan."""
+    if "q" in hit.query:
+        return "search"
+    return "reread" if "identifier" in hit.query else "scan"
+
+
+def _of_kind(server, kind: str) -> list:
+    return [h for h in server.requests_to("/bills") if _kind(h) == kind]
+
+
 # End to end ---------------------------------------------------------------------------------------
 
 def test_first_crawl_stores_bills_of_every_page_from_many_jurisdictions(replay, db_path):
@@ -82,21 +96,29 @@ def test_first_crawl_stores_bills_of_every_page_from_many_jurisdictions(replay, 
     assert {b["jurisdiction"] for b in bills.values()} >= {"ca", "tn", "ny", "il", "co", "nj", "wa", "dc", "va", "ct"}
     assert {"ca-20232024-ab2602", "ca-20232024-ab1836", "tn-113-hb2091", "ny-20232024-s7676", "il-103rd-hb3773",
             "co-2024a-sb24205", "ca-20252026-sb7", "nj-221-s1588", "wa-20252026-hb1622", "dc-25-b250114"} <= set(bills)
-    assert ("openstates: ok: 3 requests, 22 items, 22 new, 0 updated, 0 errors, bills 23, "
-            "skipped older sessions 1, quota left 247") in result.stdout
+    # Each search finds the 23 bills on two pages; the title scans find nothing; one /jurisdictions; nothing
+    # to re-read yet (every followed bill came with the searches).
+    requests = 2 * len(SEARCHES) + len(SCANS) + 1
+    assert (f"openstates: ok: {requests} requests, 22 items, 22 new, 0 updated, 0 errors, bills {23 * len(SEARCHES)}, "
+            f"skipped older sessions 1, quota left {250 - requests}, reread 0") in result.stdout
 
 
-def test_one_nationwide_search_asks_for_every_include_with_the_key_in_a_header(replay, db_path):
+def test_nationwide_searches_reach_every_ai_phrase_and_ask_for_every_include_with_the_key_in_a_header(
+        replay, db_path):
     server = replay(HERE / "cassette.yml")
     crawl("openstates", server, db_path, env=ENV)
-    searches = server.requests_to("/bills")
-    query = searches[0].query
-    assert "jurisdiction" not in query
-    assert query["q"] == [load_taxonomy().openstates_query()]
-    assert query["include"] == list(INCLUDES)
-    assert (query["sort"], query["per_page"], query["updated_since"]) == (["updated_asc"], ["20"],
-                                                                         ["2024-01-01 00:00:00"])
-    assert [h.query["page"] for h in searches] == [["1"], ["2"]]
+    searches = _of_kind(server, "search")
+    assert len(SEARCHES) > 1  # every AI phrase of topics.yml: more than one query holds
+    assert [h.query["q"][0] for h in searches] == [q for q in SEARCHES for _ in (1, 2)]
+    for hit in searches:
+        query = hit.query
+        assert "jurisdiction" not in query
+        assert query["include"] == list(INCLUDES)
+        assert (query["sort"], query["per_page"], query["updated_since"]) == (["updated_asc"], ["20"],
+                                                                             ["2024-01-01 00:00:00"])
+    assert [h.query["page"] for h in searches[:2]] == [["1"], ["2"]]
+    # The jurisdictions whose bills the searches cannot reach are read by title, every bill they update.
+    assert sorted(h.query["jurisdiction"][0] for h in _of_kind(server, "scan")) == sorted(SCANS)
     for hit in server.hits:
         assert _header(hit, "X-API-KEY") == ENV["OPENSTATES_API_KEY"]
         assert ENV["OPENSTATES_API_KEY"] not in json.dumps(hit.query) + hit.path
@@ -152,20 +174,28 @@ def test_ai_bills_not_about_work_are_stored_as_not_relevant(replay, db_path):
     assert ("digital-replicas",) in topics
 
 
-def test_a_run_with_nothing_new_costs_one_request(replay, db_path):
+def test_a_run_with_nothing_new_costs_one_request_per_search_and_scan(replay, db_path):
     first = replay(HERE / "cassette.yml")
     crawl("openstates", first, db_path, env=ENV)
-    # First run: the pages the search needs (max_page = 2) plus one /jurisdictions for the new bills.
-    assert len(first.requests_to("/bills")) == PAGE1["pagination"]["max_page"]
-    assert (len(first.hits), _run(db_path)["requests"]) == (3, 3)
+    # First run: the pages each search needs (max_page = 2), one page per scan, one /jurisdictions.
+    assert len(_of_kind(first, "search")) == len(SEARCHES) * PAGE1["pagination"]["max_page"]
+    assert len(first.hits) == _run(db_path)["requests"] == len(SEARCHES) * 2 + len(SCANS) + 1
     events = _db(db_path)["events"].count
-    # Upstream, only the bill at the watermark falls inside the re-read overlap.
+    # Upstream, only the bill at the watermark falls inside the overlap; the followed bills are re-read.
     sb7 = _bill("SB 7")
-    second = replay([Route("/bills", body=_page([sb7]), query={"page": "1"}), SESSIONS])
+    second = replay([Route("/bills", body=_page([]), query={"q": None}),
+                     Route("/bills", body=_page([sb7]), query={"page": "1"}), SESSIONS])
     result = crawl("openstates", second, db_path, env=ENV)
-    assert [h.path for h in second.hits] == ["/bills"]
-    assert second.hits[0].query["updated_since"] == ["2025-10-14 05:18:22"]  # SB 7's updated_at minus 2 hours
-    assert "openstates: ok: 1 requests, 0 items, 0 new, 0 updated, 0 errors" in result.stdout
+    assert "/jurisdictions" not in [h.path for h in second.hits]
+    searches = _of_kind(second, "search")
+    assert len(searches) == len(SEARCHES)
+    assert {h.query["updated_since"][0] for h in searches} == {"2025-10-14 05:18:22"}  # SB 7's time less 2 hours
+    rereads = _of_kind(second, "reread")
+    reread = json.loads(_run(db_path)["details"])["reread"]
+    assert len(rereads) == len({h.query["jurisdiction"][0] for h in rereads})  # twenty bills to a request at most
+    assert sum(len(h.query["identifier"]) for h in rereads) == reread
+    requests = len(SEARCHES) + len(SCANS) + len(rereads)
+    assert f"openstates: ok: {requests} requests, 0 items, 0 new, 0 updated, 0 errors" in result.stdout
     assert _db(db_path)["events"].count == events
 
 
@@ -248,10 +278,11 @@ def test_another_bill_broken_in_the_third_run_holds_the_watermark_again(replay, 
 def test_a_per_minute_limit_is_waited_out(replay, db_path):
     minute = Route("/bills", status=429, query={"page": "2"}, times=1,
                    body=json.dumps({"detail": "exceeded limit of 10/min: 11"}))
-    server = replay([BILLS_PAGE1, minute, BILLS_PAGE2, SESSIONS])
+    server = replay([Route("/bills", file="openstates/bills_none.json", query={"q": None}), BILLS_PAGE1, minute,
+                     BILLS_PAGE2, SESSIONS])
     result = crawl("openstates", server, db_path, env=ENV)
-    assert "openstates: ok: 4 requests, 22 items, 22 new" in result.stdout
-    assert [h.status for h in server.requests_to("/bills")] == [200, 429, 200]
+    assert f"openstates: ok: {2 * len(SEARCHES) + len(SCANS) + 2} requests, 22 items, 22 new" in result.stdout
+    assert [h.status for h in _of_kind(server, "search")][:3] == [200, 429, 200]
     assert _db(db_path)["crawl_errors"].count == 0
 
 
@@ -269,7 +300,7 @@ def test_sessions_are_fetched_once_a_week_not_by_every_run_that_meets_a_new_bill
     hb53 = dict(_bill("HB 53", "102nd"), updated_at="2025-12-01T00:00:00+00:00")
     second = replay([Route("/bills", body=_page([hb53]), query={"page": "1"}), SESSIONS])
     result = crawl("openstates", second, db_path, env=ENV)
-    assert [h.path for h in second.hits] == ["/bills"]  # the first run's list, from crawl_runs.details
+    assert "/jurisdictions" not in [h.path for h in second.hits]  # the first run's list, from crawl_runs.details
     assert "skipped older sessions 1" in result.stdout and "_sessions" not in result.stdout
     assert "il-102nd-hb53" not in _bills(db_path)
     # A week later the list is asked for again.
@@ -280,7 +311,7 @@ def test_sessions_are_fetched_once_a_week_not_by_every_run_that_meets_a_new_bill
     third = replay([Route("/bills", body=_page([dict(hb53, updated_at="2025-12-02T00:00:00+00:00")]),
                           query={"page": "1"}), SESSIONS])
     crawl("openstates", third, db_path, env=ENV)
-    assert [h.path for h in third.hits] == ["/bills", "/jurisdictions"]
+    assert [h.path for h in third.hits].count("/jurisdictions") == 1
 
 
 def test_a_tracked_bill_of_an_older_session_is_still_updated(replay, db_path, fresh_db):
@@ -384,13 +415,16 @@ def test_sessions_kept_are_the_latest_regular_ones_and_their_special_sessions():
 
 def test_configured_jurisdictions_and_title_scans_become_their_own_queries():
     config = read_config({"jurisdictions": ["CA", "ny"], "title_scan": ["hi"]})
-    queries = build_queries(config, '"artificial intelligence"')
+    queries = build_queries(config, ['"artificial intelligence"', '"chatbot"'])
     assert [q.params for q in queries] == [
         [("jurisdiction", "ca"), ("q", '"artificial intelligence"')],
+        [("jurisdiction", "ca"), ("q", '"chatbot"')],
         [("jurisdiction", "ny"), ("q", '"artificial intelligence"')],
+        [("jurisdiction", "ny"), ("q", '"chatbot"')],
         [("jurisdiction", "hi")]]
-    assert [q.title_scan for q in queries] == [False, False, True]
-    assert [q.params for q in build_queries(read_config({}), "x")] == [[("q", "x")]]
+    assert [q.kind for q in queries] == ["search"] * 4 + ["scan"]
+    assert len({q.key for q in queries}) == len(queries)  # each keeps a watermark of its own
+    assert [q.params for q in build_queries(read_config({}), ["x", "y"])] == [[("q", "x")], [("q", "y")]]
 
 
 def test_title_scans_match_titles_other_titles_and_abstracts():

@@ -3,39 +3,45 @@
 A free key allows 10 requests a minute and 250 a day, so one request must do
 the work of many:
 
-* One nationwide search. ``GET /bills`` needs either ``q`` or a
-  ``jurisdiction``, not both (SOURCES.md §3, ``api/bills.py``), so ``q`` (the
-  AI phrases of topics.yml, quoted and joined with OR) without a jurisdiction
-  covers every state, DC and Puerto Rico in one query. Listing jurisdictions
-  in sources.yml narrows it to one query each.
-* Nothing fetched twice. ``updated_since`` is the watermark minus an overlap
-  and ``sort=updated_asc``; ``include=`` asks for sponsorships, abstracts,
-  actions, versions, sources and other titles, so no detail request is ever
-  needed. A bill whose ``updated_at`` is what is already stored is dropped
-  before the pipeline. A run with nothing new costs one request (the bills
-  inside the overlap fit on one page unless more than 20 changed in it).
+* Searches that reach every AI phrase. ``GET /bills`` needs either ``q`` or
+  a ``jurisdiction``, not both (SOURCES.md §3, ``api/bills.py``), so ``q``
+  without a jurisdiction covers every state, DC and Puerto Rico. Every AI and
+  replica phrase of topics.yml is searched, quoted, twenty to a ``q`` joined
+  with OR (``Taxonomy.openstates_queries``); a phrase that PostgreSQL's
+  English stemming would make broader than meant is searched as narrower
+  phrases (topics.yml ``search_narrower``). Each search keeps its own
+  watermark, so a phrase added to topics.yml is searched from the backfill
+  start while the others go on from where they were.
+* Nothing fetched twice. ``updated_since`` is each search's watermark minus
+  an overlap and ``sort=updated_asc``; ``include=`` asks for sponsorships,
+  abstracts, actions, versions, sources and other titles, so no detail
+  request is ever needed. A bill whose ``updated_at`` is what is already
+  stored is dropped before the pipeline.
+* Followed bills are read by identifier every run (twenty to a request):
+  the bills the classifier counts and that still move, and those with a
+  position or on the watchlist. Open States builds a bill's search vector
+  once, from its title and first text (openstates-core ``text_extract.py``),
+  so a bill amended away from AI (a gut-and-amend) no longer answers the
+  search, yet it is still followed. A bill asked for by number
+  (``ailabor watch``) is read the same way.
+* Title scans. A jurisdiction whose texts Open States does not extract, or
+  extracts stale (Hawaii, DC and Virginia; Puerto Rico publishes Word
+  files), cannot be found by ``q``; nor can a bill gutted and amended into
+  an AI bill after its first text was indexed, as California does often.
+  ``title_scan`` in sources.yml reads every bill those jurisdictions update
+  and keeps those whose titles or abstracts name AI.
 * Paced, not punished. Requests are spaced to ``requests_per_minute`` (the
   API counts per calendar minute and sends no Retry-After). A per-minute 429
-  is waited out until the next minute; a daily 429 ends the run as partial
-  with the watermark at the last bill stored, and because results come in
-  ``updated_at`` order the next run resumes exactly there.
+  is waited out until the next minute; a daily 429, or the day's budget less
+  ``quota_reserve`` (kept for the hearings spider), ends the run as partial
+  with each search's watermark at its last bill stored, and because results
+  come in ``updated_at`` order the next run resumes exactly there.
 
 ``updated_since`` is sent as ``YYYY-MM-DD HH:MM:SS`` (UTC, a space, no zone):
 the API compares it as text with ``updated_at`` cast to text
 (``api/bills.py``: ``cast(Bill.updated_at, String) >= updated_since``), which
 PostgreSQL writes with a space (``2025-10-14 07:18:22.91+00``); a ``T`` would
 sort after every time of that day and skip it.
-
-Coverage gap upstream: ``q`` is PostgreSQL ``websearch_to_tsquery`` over the
-search vector Open States builds when it extracts a bill's text, and SOURCES.md
-§3 says it covers only bills whose text was extracted (``api/bills.py`` joins
-``SearchableBill``; Hawaii's index stopped in 2023, openstates/issues #1371).
-So ``q`` cannot be relied on to match a title or abstract by itself: a bill
-without extracted text is invisible to it, title included. For jurisdictions
-with that gap, ``title_scan`` in sources.yml reads every bill they update (no
-``q``) and keeps those whose title, other titles or abstract mention AI
-(topics.yml, ``Taxonomy.mentions_ai``). ``ailabor status`` lists jurisdictions
-that have sent no bill lately, so a silent gap shows.
 
 Sessions: ``updated_since`` already brings every bill that changed, whatever
 its session, including late governor actions on a session that has ended
@@ -44,11 +50,16 @@ bill not yet tracked may come from (``current``, ``current_and_previous`` or
 ``all``); bills already tracked are always updated. Telling sessions apart
 costs one ``/jurisdictions`` request, made only in a run that meets a new bill
 and kept for a week (``sessions_cache_days``) in the run's details.
+
+Texts: once the searches are done, the text of each followed bill's latest
+version is read from the legislature's site (``TrackerSpider`` and
+``store.text_backlog``); those requests do not count against the key.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import os
@@ -65,7 +76,7 @@ import scrapy
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
 
-from scrapers.items import Action, BillItem, Sponsor, Version
+from scrapers.items import Action, BillItem, Sponsor, Version, WatchOutcome
 from scrapers.sources import ConfigError, source_config
 from scrapers.spiders.base import TrackerSpider
 
@@ -79,6 +90,10 @@ JURISDICTIONS = (
     "or", "pa", "ri", "sc", "sd", "tn", "tx", "ut", "vt", "va", "wa", "wv", "wi", "wy", "dc", "pr",
 )
 SESSION_CHOICES = {"current": 1, "current_and_previous": 2, "all": None}
+# The API takes at most this many identifiers in one /bills request.
+MAX_IDENTIFIERS = 20
+# The key, among the searches' watermarks, of when the followed bills were last all re-read.
+REREAD_MARK = "reread"
 # How many per-minute 429s in a row are waited out before the run gives up as partial.
 MINUTE_RETRIES = 3
 # Pacing runs this much slower than the limit: the server counts per calendar minute on its
@@ -109,6 +124,9 @@ def read_config(config: dict[str, Any]) -> dict[str, Any]:
         "per_page": int(config.get("per_page", 20)),
         "overlap_hours": float(config.get("overlap_hours", 2)),
         "backfill_start": str(config.get("backfill_start", "2024-01-01")),
+        "reread": bool(config.get("reread", True)),
+        "reread_days": float(config.get("reread_days", 365)),
+        "quota_reserve": int(config.get("quota_reserve", 20)),
     }
     if out["sessions"] not in SESSION_CHOICES:
         raise ConfigError(f"sources.yml: openstates sessions must be one of {', '.join(SESSION_CHOICES)}, "
@@ -229,7 +247,7 @@ def bill_to_item(bill: dict[str, Any], source_url: str | None = None) -> BillIte
         source_url=source_url,
         chamber=(bill.get("from_organization") or {}).get("classification"),
         classification=classification[0] if classification else None,
-        summary=next((_text(a) for a in abstracts if _text(a)), None),
+        summary="\n\n".join(dict.fromkeys(t for a in abstracts if (t := _text(a)))) or None,
         subjects=[s for s in bill.get("subject") or [] if isinstance(s, str)],
         other_titles=[t["title"] for t in bill.get("other_titles") or []
                       if isinstance(t, dict) and isinstance(t.get("title"), str)],
@@ -240,6 +258,7 @@ def bill_to_item(bill: dict[str, Any], source_url: str | None = None) -> BillIte
             "openstates_id": bill.get("id"),
             "openstates_url": bill.get("openstates_url"),
             "latest_passage_date": bill.get("latest_passage_date") or None,
+            "created_at": bill.get("created_at") or None,  # when Open States first listed it: the discovery lag
         },
         actions=None if "actions" not in bill else _actions(bill["actions"]),
         sponsors=None if "sponsorships" not in bill else _sponsors(bill["sponsorships"]),
@@ -285,19 +304,37 @@ def kept_sessions(payload: dict[str, Any], keep: int) -> dict[str, set[str]]:
 
 @dataclass
 class Query:
-    """One search (nationwide, one jurisdiction, or a title scan) and how far it got."""
+    """One request series and how far it got.
 
+    Kinds: ``search`` (a ``q`` of AI phrases, nationwide or in one
+    jurisdiction), ``scan`` (every bill a jurisdiction updates, kept when its
+    titles or abstracts name AI), ``reread`` (followed bills by identifier)
+    and ``watch`` (a bill asked for by number). Searches and scans keep a
+    watermark each, under ``key``, so a query added after a topics.yml edit
+    reads from the backfill start while the others go on from where they were.
+    """
+
+    key: str
     params: list[tuple[str, str]]
-    title_scan: bool = False
+    kind: str = "search"
+    ref: str | None = None
+    since: datetime | None = None
+    start_mark: datetime | None = None
     done: bool = False
     max_seen: datetime | None = None
     stored_upto: datetime | None = None
     seen: set[str] = field(default_factory=set)
+    wanted: set[str] | None = None  # a re-read keeps only the bills it asked for
 
 
-def build_queries(config: dict[str, Any], q: str) -> list[Query]:
-    queries = [Query([("jurisdiction", j), ("q", q)]) for j in config["jurisdictions"]] or [Query([("q", q)])]
-    queries += [Query([("jurisdiction", j)], title_scan=True) for j in config["title_scan"]]
+def build_queries(config: dict[str, Any], searches: list[str]) -> list[Query]:
+    """The searches (every ``q`` nationwide, or in each listed jurisdiction), then the title scans."""
+    def key(q: str) -> str:
+        return hashlib.sha1(q.encode()).hexdigest()[:12]
+
+    queries = [Query(f"q:{j}:{key(q)}", [("jurisdiction", j), ("q", q)]) for j in config["jurisdictions"]
+               for q in searches] or [Query(f"q:{key(q)}", [("q", q)]) for q in searches]
+    queries += [Query(f"scan:{j}", [("jurisdiction", j)], kind="scan") for j in config["title_scan"]]
     return queries
 
 
@@ -387,10 +424,13 @@ class OpenStatesApi(TrackerSpider):
             return 0
         today = datetime.now(UTC).date().isoformat()
         placeholders = ",".join("?" for _ in QUOTA_SOURCES)
+        # Bill texts come from the legislatures' own sites: they do not count against the key.
         earlier = self.run.db.execute(
-            f"SELECT coalesce(sum(requests), 0) FROM crawl_runs WHERE source IN ({placeholders})"
-            " AND started_at >= ? AND id != ?", [*QUOTA_SOURCES, today, self.run.id]).fetchone()[0]
+            "SELECT coalesce(sum(requests - coalesce(json_extract(details, '$.text_requests'), 0)), 0)"
+            f" FROM crawl_runs WHERE source IN ({placeholders}) AND started_at >= ? AND id != ?",
+            [*QUOTA_SOURCES, today, self.run.id]).fetchone()[0]
         used = int(self.crawler.stats.get_value("downloader/request_count", 0)) if self.crawler.stats else 0
+        used -= self.text_requests
         return max(0, self.limits["daily_quota"] - earlier - used)
 
     def update_report(self) -> None:
@@ -399,32 +439,124 @@ class OpenStatesApi(TrackerSpider):
 
 class OpenStatesSpider(OpenStatesApi):
     name = "openstates"
+    reads_texts = True
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         self.config = read_config(source_config(self.name))
         self.keep = SESSION_CHOICES[self.config["sessions"]]
         self.sessions: dict[str, set[str]] | None = None
-        self.start_mark = parse_time(self.previous_watermark)
-        if self.start_mark:
-            since = self.start_mark - timedelta(hours=self.config["overlap_hours"])
-        else:
-            since = datetime.fromisoformat(self.config["backfill_start"]).replace(tzinfo=UTC)
-        self.since = since_param(since)
-        self.queries = build_queries(self.config, self.taxonomy.openstates_query())
+        overlap = timedelta(hours=self.config["overlap_hours"])
+        backfill = datetime.fromisoformat(self.config["backfill_start"]).replace(tzinfo=UTC)
+        marks = self.previous_marks()
+        self.watch_only = bool(getattr(self, "watch", None))
+        self.queries = [] if self.watch_only else build_queries(self.config, self.taxonomy.openstates_queries())
+        for query in self.queries:
+            query.start_mark = parse_time(marks.get(query.key))
+            query.since = query.start_mark - overlap if query.start_mark else backfill
+        self.reread_mark = parse_time(marks.get(REREAD_MARK))
+        self.started = datetime.now(UTC)
+        self.later_planned = False
         self.query_of: dict[str, Query] = {}
+        self.passed: dict[str, str | None] = {}  # bill id → updated_at of the copy already judged this run
+        self.rejected: set[Any] = set()
         self.bills_seen = 0
         self.older_sessions = 0
         self.order_shifted = False
         self.daily_quota_spent = False
         self.update_report()
-        yield self.page_request(0, 1)
+        if not self.queries:
+            self.plan_later()
+        if not self.queries:
+            self.nothing_to_ask = True
+            return
+        request = self.page_request(0, 1)
+        if request is not None:
+            yield request
+
+    def previous_marks(self) -> dict[str, str]:
+        """Each search's watermark as the last run that got anywhere left it (crawl_runs.details ``_marks``)."""
+        row = self.run.db.execute(
+            "SELECT json_extract(details, '$._marks') FROM crawl_runs WHERE source = ? AND status IN ('ok', 'partial')"
+            " AND json_extract(details, '$._marks') IS NOT NULL AND id != ? ORDER BY id DESC LIMIT 1",
+            [self.name, self.run.id]).fetchone()
+        try:
+            marks = json.loads(row[0]) if row and row[0] else {}
+        except ValueError:
+            return {}
+        return {str(k): str(v) for k, v in marks.items()} if isinstance(marks, dict) else {}
+
+    def plan_later(self) -> None:
+        """After the searches: re-reads of the bills the union follows, bills asked for by number, title scans."""
+        self.later_planned = True
+        scans = [q for q in self.queries if q.kind == "scan"]
+        self.queries = [q for q in self.queries if q.kind != "scan"]
+        if not self.watch_only and self.config["reread"]:
+            self.queries += self.reread_queries()
+        self.queries += self.watch_queries()
+        self.queries += scans
+
+    def reread_queries(self) -> list[Query]:
+        """The followed bills (relevant and still moving, positioned or watched) this run has not read yet.
+
+        A bill amended so that it no longer matches the searches (a
+        gut-and-amend) is still followed this way: by its identifier, twenty
+        to a request per jurisdiction, each run, asking only for what changed
+        since the last re-read (so other sessions' bills of the same number
+        rarely come back, and are dropped when they do).
+        """
+        since = (datetime.now(UTC) - timedelta(days=self.config["reread_days"])).date().isoformat()
+        rows = self.run.db.execute(
+            "SELECT id, jurisdiction, identifier FROM bills WHERE source = ? AND ("
+            " (relevant = 1 AND coalesce(status, '') NOT IN ('enacted', 'failed', 'withdrawn')"
+            "  AND coalesce(latest_action_date, introduced_date, '') >= ?)"
+            " OR id IN (SELECT bill_id FROM positions) OR id IN (SELECT bill_id FROM watchlist))"
+            " ORDER BY jurisdiction, identifier", [self.name, since]).fetchall()
+        groups: dict[str, dict[str, str]] = {}
+        for bill_key, jurisdiction, identifier in rows:
+            if bill_key not in self.passed:  # a search brought it this run, changed or not
+                groups.setdefault(jurisdiction, {})[bill_key] = identifier
+        mark = self.reread_mark
+        start = mark - timedelta(hours=self.config["overlap_hours"]) if mark else datetime.fromisoformat(
+            self.config["backfill_start"]).replace(tzinfo=UTC)
+        queries = []
+        for jurisdiction, bills in groups.items():
+            keys = list(bills)
+            for i in range(0, len(keys), MAX_IDENTIFIERS):
+                chunk = keys[i:i + MAX_IDENTIFIERS]
+                params = [("jurisdiction", jurisdiction), *(("identifier", bills[k]) for k in chunk)]
+                queries.append(Query(f"reread:{jurisdiction}:{i}", params, kind="reread", since=start,
+                                     wanted=set(chunk)))
+        self.report["reread"] = sum(len(v) for v in groups.values())
+        return queries
+
+    def watch_queries(self) -> list[Query]:
+        """One query per state bill the director asked for by number and that is not found yet."""
+        rows = self.run.db.execute(
+            "SELECT ref, jurisdiction, session, identifier FROM watchlist WHERE jurisdiction != 'us'"
+            " AND status = 'pending'").fetchall()
+        queries = []
+        for ref, jurisdiction, session, identifier in rows:
+            params = [("jurisdiction", jurisdiction), ("identifier", identifier)]
+            if session:
+                params.append(("session", session))
+            queries.append(Query(f"watch:{ref}", params, kind="watch", ref=ref))
+        return queries
 
     # Requests -----------------------------------------------------------------------------------
 
-    def page_request(self, index: int, page: int, minute_waits: int = 0) -> scrapy.Request:
-        params = list(self.queries[index].params) + [
-            ("updated_since", self.since), ("sort", "updated_asc"), ("per_page", str(self.config["per_page"])),
-        ] + [("include", name) for name in INCLUDES] + [("page", str(page))]
+    def page_request(self, index: int, page: int, minute_waits: int = 0) -> scrapy.Request | None:
+        """The request for a page of query ``index``, or None once the day's budget for bills is spent."""
+        if self.quota_left() <= self.config["quota_reserve"] and not self.daily_quota_spent:
+            self.stop_partial(f"the day's Open States budget for bills is spent ({self.config['quota_reserve']} "
+                              f"requests kept for hearings); the next run resumes {self.resumes_at}")
+            return None
+        query = self.queries[index]
+        params = list(query.params)
+        if query.since is not None:
+            params.append(("updated_since", since_param(query.since)))
+        params += [("sort", "updated_desc" if query.kind == "watch" else "updated_asc"),
+                   ("per_page", str(self.config["per_page"]))]
+        params += [("include", name) for name in INCLUDES] + [("page", str(page))]
         return scrapy.Request(
             f"{self.base_url}/bills?{urlencode(params)}", headers=self.headers, callback=self.parse,
             errback=self.on_error, dont_filter=True, meta={"handle_httpstatus_list": [404, 429]},
@@ -432,8 +564,12 @@ class OpenStatesSpider(OpenStatesApi):
 
     def next_query(self, index: int) -> Iterable[scrapy.Request]:
         self.queries[index].done = True
+        if index + 1 == len(self.queries) and not self.later_planned:
+            self.plan_later()
         if index + 1 < len(self.queries):
-            yield self.page_request(index + 1, 1)
+            request = self.page_request(index + 1, 1)
+            if request is not None:
+                yield request
 
     # Parsing ------------------------------------------------------------------------------------
 
@@ -442,8 +578,11 @@ class OpenStatesSpider(OpenStatesApi):
             async for request in self.rate_limited(response):
                 yield request
             return
+        query = self.queries[index]
         if response.status == 404:
             # "invalid page, must be in [1, N]": the matches shrank while we paged; nothing is left.
+            if query.kind == "watch":
+                yield self.watch_outcome(query, None)
             for request in self.next_query(index):
                 yield request
             return
@@ -451,7 +590,12 @@ class OpenStatesSpider(OpenStatesApi):
         if data is None:
             return  # the search stays unfinished, so the watermark holds at its last bill stored
         results = data["results"]
-        query = self.queries[index]
+        if query.kind == "watch":
+            for item in self.watched(response, query, results):
+                yield item
+            for request in self.next_query(index):
+                yield request
+            return
         candidates = []
         for bill in results:
             item = self.read_bill(response, query, bill)
@@ -465,10 +609,35 @@ class OpenStatesSpider(OpenStatesApi):
             return
         max_page = (data.get("pagination") or {}).get("max_page")
         if isinstance(max_page, int) and page < max_page:
-            yield self.page_request(index, page + 1)
+            request = self.page_request(index, page + 1)
+            if request is not None:
+                yield request
         else:
             for request in self.next_query(index):
                 yield request
+
+    def watched(self, response: Response, query: Query, results: list[Any]) -> Iterable[Any]:
+        """A bill asked for by number: its latest session's bill, stored whatever its session or subject."""
+        items = []
+        for bill in results:
+            try:
+                items.append(bill_to_item(bill, response.url))
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                self.reject(response.url, "bad_bill", f"{query.ref}: {type(exc).__name__}: {exc}")
+        latest = max(items, key=lambda i: (i.introduced_date or "", i.source_updated_at or ""), default=None)
+        if latest is not None:
+            self.query_of[latest.id] = query
+            yield latest
+        yield self.watch_outcome(query, latest)
+
+    @staticmethod
+    def watch_outcome(query: Query, item: BillItem | None) -> WatchOutcome:
+        if item is None:
+            where = dict(query.params)
+            return WatchOutcome(query.ref or "", False, message=f"Open States has no bill {where['identifier']} in "
+                                f"{where['jurisdiction'].upper()}" + (f" {where['session']}" if "session" in where
+                                                                      else ""))
+        return WatchOutcome(query.ref or "", True, bill_id=item.id)
 
     def read_bill(self, response: Response, query: Query, bill: Any) -> BillItem | None:
         self.bills_seen += 1
@@ -477,7 +646,9 @@ class OpenStatesSpider(OpenStatesApi):
             updated = parse_time(item.source_updated_at)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             name = bill.get("id") if isinstance(bill, dict) else None
-            self.reject(response.url, "bad_bill", f"bill {name or '?'}: {type(exc).__name__}: {exc}")
+            if name is None or name not in self.rejected:  # several searches may bring the same broken bill
+                self.rejected.add(name)
+                self.reject(response.url, "bad_bill", f"bill {name or '?'}: {type(exc).__name__}: {exc}")
             return None
         if item.id in query.seen:
             # Page numbers over a list in updated_at order: a bill updated while we paged moved to the
@@ -487,18 +658,26 @@ class OpenStatesSpider(OpenStatesApi):
         query.seen.add(item.id)
         if updated and (query.max_seen is None or updated > query.max_seen):
             query.max_seen = updated
-        if query.title_scan and not self.taxonomy.mentions_ai(searchable_text(bill)):
+        if query.kind == "scan" and not self.taxonomy.mentions_ai(searchable_text(bill)):
             return None
+        if query.wanted is not None and item.id not in query.wanted:
+            return None  # another session's bill of the same number
         return item
 
     async def worth_storing(self, response: Response, items: list[BillItem]) -> list[BillItem]:
-        """The items that change something: unchanged bills are dropped, new ones of older sessions too."""
+        """The items that change something: unchanged bills are dropped, new ones of older sessions too.
+
+        A bill that several searches find is passed on once: the store may not
+        have written it yet when the next search brings it again.
+        """
+        items = [i for i in items if self.passed.get(i.id) != i.source_updated_at]
         if not items:
             return []
         ids = [i.id for i in items]
         stored = dict(self.run.db.execute(
             f"SELECT id, source_updated_at FROM bills WHERE id IN ({','.join('?' for _ in ids)})", ids).fetchall())
         fresh = [i for i in items if i.id not in stored or stored[i.id] != i.source_updated_at]
+        self.passed.update((i.id, i.source_updated_at) for i in items)
         if self.keep is None or all(i.id in stored for i in fresh):
             return fresh
         if self.sessions is None:
@@ -570,29 +749,48 @@ class OpenStatesSpider(OpenStatesApi):
             if query is not None and updated and (query.stored_upto is None or updated > query.stored_upto):
                 query.stored_upto = updated
 
+    def marks(self, complete: bool) -> dict[str, datetime]:
+        """Where each search and title scan resumes next run.
+
+        A finished one resumes after the newest bill it saw; an unfinished one
+        after the last bill it stored (results come oldest first). A rejected
+        bill, or upstream order shifting while paging, sends every one back to
+        where this run began.
+        """
+        out: dict[str, datetime] = {}
+        for query in getattr(self, "queries", []):
+            if query.kind not in ("search", "scan"):
+                continue
+            if self.order_shifted or (self.lost_items and not complete):
+                mark = query.start_mark
+            elif query.done:
+                mark = max((m for m in (query.max_seen, query.start_mark) if m), default=None)
+            else:
+                mark = max((m for m in (query.stored_upto, query.start_mark) if m), default=None)
+            if mark is not None:
+                out[query.key] = mark
+        # The followed bills were all re-read if the re-reads were planned and each finished.
+        rereads = [q for q in getattr(self, "queries", []) if q.kind == "reread"]
+        reread_mark = getattr(self, "reread_mark", None)
+        if getattr(self, "later_planned", False) and all(q.done for q in rereads) and not (
+                self.lost_items and not complete):
+            reread_mark = self.started
+        if reread_mark is not None:
+            out[REREAD_MARK] = reread_mark
+        if not getattr(self, "watch_only", False):  # a watch run reads no search: the marks stay as they were
+            self.report["_marks"] = {key: mark.isoformat() for key, mark in out.items()}
+        return out
+
     def final_watermark(self) -> str | None:
-        if self.order_shifted:
-            return self.previous_watermark
-        marks = [q.max_seen for q in self.queries if q.max_seen] + ([self.start_mark] if self.start_mark else [])
-        return max(marks).isoformat() if marks else None
+        return self.oldest(self.marks(complete=True))
 
     def partial_watermark(self) -> str | None:
-        """The last bill stored by the unfinished searches; never before where this run started.
+        return self.oldest(self.marks(complete=False))
 
-        A bill rejected on the way (a field missing, the store refused it) may
-        lie before bills stored after it: the run then resumes where it began.
-        """
-        if self.order_shifted or self.lost_items or not hasattr(self, "queries"):
-            return self.previous_watermark
-        reached = [q.stored_upto or self.start_mark for q in self.queries if not q.done]
-        if not reached:
-            return self.final_watermark()
-        if None in reached:
-            return self.previous_watermark
-        mark = min(m for m in reached if m is not None)
-        if self.start_mark and self.start_mark > mark:
-            mark = self.start_mark
-        return mark.isoformat()
+    def oldest(self, marks: dict[str, datetime]) -> str | None:
+        """The run's watermark: the search that is furthest behind (what ``ailabor status`` shows)."""
+        searches = [mark for key, mark in marks.items() if key != REREAD_MARK]
+        return min(searches).isoformat() if searches else self.previous_watermark
 
 
 def _detail(response: Response) -> str:
