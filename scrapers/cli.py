@@ -198,14 +198,56 @@ def override(item_id: str, relevant: str, note: str | None, db_file: str | None)
 @click.option("--note", default=None, help="A note for the director's digest; --note '' clears it.")
 @_db_option
 def position(bill_id: str, stance: str, priority: str | None, note: str | None, db_file: str | None) -> None:
-    """Record the union's position on BILL_ID (such as ca-20252026-ab1018); the bill is then watched."""
-    from scrapers.positions import PositionRefused, set_position
+    """Record the union's position on BILL_ID (an id such as ca-20252026-ab1018, or a number such as
+    "CA AB 1018"); the bill is then watched. A bill not stored yet is fetched from its upstream first."""
+    from scrapers.positions import PositionRefused, UnknownBill, set_position
+    from scrapers.watch import BadReference, WatchFailed, follow
 
     try:
         recorded = set_position(db.connect(db_file), bill_id, stance, priority, note)
+    except UnknownBill as exc:
+        try:
+            found = follow(db_file, bill_id)
+            recorded = set_position(db.connect(db_file), found.bill_id or bill_id, stance, priority, note)
+        except BadReference:
+            raise Failure(str(exc)) from exc
+        except (WatchFailed, PositionRefused) as failed:
+            raise Failure(str(failed)) from failed
     except PositionRefused as exc:
         raise Failure(str(exc)) from exc
     click.echo(recorded.line())
+
+
+@cli.command()
+@click.argument("bill", required=False)
+@click.option("--note", default=None, help="Why, for the record (kept off the public site).")
+@click.option("--list", "list_only", is_flag=True, help="Print the watchlist.")
+@click.option("--remove", is_flag=True, help="Take BILL off the watchlist (its position and data stay).")
+@_db_option
+def watch(bill: str | None, note: str | None, list_only: bool, remove: bool, db_file: str | None) -> None:
+    """Follow BILL by hand, whatever the classifier says: "CA AB 2602", "H.R. 2794", "CO SB 24-205" or an id
+    such as us-119-hr2794. It is fetched now from Congress.gov or Open States, stored, given a watch
+    position, and kept fresh on every run."""
+    from scrapers import watch as watchlist
+
+    database = db.connect(db_file)
+    if list_only:
+        for line in watchlist.listing(database) or ["the watchlist is empty"]:
+            click.echo(line)
+        return
+    if not bill:
+        raise Failure("name a bill, such as \"CA AB 2602\" or us-119-hr2794 (or --list)")
+    try:
+        if remove:
+            reference = watchlist.parse_reference(bill)
+            gone = watchlist.remove(database, reference)
+            click.echo(f"{reference.ref}: {'taken off the watchlist' if gone else 'was not on the watchlist'}")
+            return
+        found = watchlist.follow(db_file, bill, note)
+    except (watchlist.BadReference, watchlist.WatchFailed) as exc:
+        raise Failure(str(exc)) from exc
+    title = database.execute("SELECT title FROM bills WHERE id = ?", [found.bill_id]).fetchone()
+    click.echo(f"watching {found.ref} ({found.bill_id}): {title[0] if title else ''}; kept fresh on every run")
 
 
 @cli.command()

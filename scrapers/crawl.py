@@ -72,9 +72,13 @@ def check_sources(names: list[str]) -> list[str]:
 
 
 def run_crawls(
-    names: list[str], db_path: str | None = None, overrides: dict[str, Any] | None = None
+    names: list[str], db_path: str | None = None, overrides: dict[str, Any] | None = None,
+    spider_args: dict[str, str] | None = None,
 ) -> list[RunSummary]:
-    """Crawl each named source once, in this process; a source without its key is recorded as skipped."""
+    """Crawl each named source once, in this process; a source without its key is recorded as skipped.
+
+    ``spider_args`` go to every spider (``watch=1``: only the bills on the watchlist).
+    """
     names = check_sources(names)
     # A broken topics.yml or sources.yml is the operator's to fix: say so once, before any spider starts.
     load_taxonomy()
@@ -100,7 +104,7 @@ def run_crawls(
             continue
         crawler = process.create_crawler(classes[name])
         crawlers[name] = crawler
-        process.crawl(crawler)
+        process.crawl(crawler, **(spider_args or {}))
     if crawlers:
         process.start()
     locks.close()
