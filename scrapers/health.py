@@ -44,6 +44,49 @@ def openstates_silent_jurisdictions(database: sqlite_utils.Database, days: int =
             f"jurisdictions (a gap upstream, or nothing on AI and work): {', '.join(silent)}")
 
 
+BILL_SOURCES = ("congress", "openstates")
+
+
+def discovery_lags(database: sqlite_utils.Database, days: int = 90) -> list[str]:
+    """How soon each bill source found the relevant bills introduced since it first ran: one line per source.
+
+    The lag is counted from a bill's introduction to when this tracker first
+    stored it (a scheduled daily run finds a bill the day after at best), and,
+    where the upstream says when it first listed the bill (Open States'
+    ``created_at``), from then. Bills introduced before a source's first run
+    were found by its backfill and say nothing of its speed; they are left out.
+    """
+    lines = []
+    since = (datetime.now(UTC) - timedelta(days=days)).isoformat()
+    for source in BILL_SOURCES:
+        first = database.execute("SELECT min(started_at) FROM crawl_runs WHERE source = ? AND status IN"
+                                 " ('ok', 'partial')", [source]).fetchone()[0]
+        if first is None:
+            continue
+        rows = database.execute(
+            "SELECT julianday(substr(first_seen_at, 1, 10)) - julianday(introduced_date),"
+            " (julianday(first_seen_at) - julianday(json_extract(source_meta, '$.created_at'))) * 24"
+            " FROM bills WHERE source = ? AND relevant = 1 AND introduced_date >= substr(?, 1, 10)"
+            " AND first_seen_at >= ?", [source, first, since]).fetchall()
+        days_after = sorted(max(0, round(r[0])) for r in rows if r[0] is not None)
+        if not days_after:
+            lines.append(f"{source}: no relevant bill introduced since its first run ({first[:10]}) was found in the"
+                         f" last {days} days")
+            continue
+        line = (f"{source}: {len(days_after)} relevant bills introduced since its first run found in the last {days}"
+                f" days, a median {_median(days_after):g} days after introduction (longest {days_after[-1]})")
+        hours = sorted(max(0.0, r[1]) for r in rows if r[1] is not None)
+        if hours:
+            line += f"; a median {_median(hours):.0f} hours after Open States first listed them"
+        lines.append(line)
+    return lines
+
+
+def _median(values: list[float]) -> float:
+    middle = len(values) // 2
+    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+
+
 def status_report(database: sqlite_utils.Database) -> str:
     lines = []
     runs = last_runs(database)
@@ -62,6 +105,7 @@ def status_report(database: sqlite_utils.Database) -> str:
     silent = openstates_silent_jurisdictions(database)
     if silent:
         lines.append(silent)
+    lines.extend(f"discovery: {line}" for line in discovery_lags(database))
     lines.extend(f"flag: {flag}" for flag in source_flags(database))
     counts = {t: database[t].count for t in ("bills", "meetings", "events", "crawl_errors")}
     relevant = {t: database.execute(f"SELECT count(*) FROM {t} WHERE relevant = 1").fetchone()[0]

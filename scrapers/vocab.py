@@ -13,7 +13,8 @@ STATUS_ORDER = ("introduced", "in_committee", "passed_chamber", "passed_legislat
 END_STATES = ("vetoed", "failed", "withdrawn")
 STATUSES = STATUS_ORDER + END_STATES
 
-MEETING_KINDS = ("meeting", "hearing", "notice", "request_for_comment", "proposed_rule", "rule")
+MEETING_KINDS = ("meeting", "hearing", "notice", "request_for_comment", "proposed_rule", "rule",
+                 "presidential_document")
 
 EVENT_KINDS = (
     "bill_new",

@@ -48,7 +48,11 @@ def test_request_asks_for_fields_agencies_types_and_ai_terms(replay, db_path):
     query = server.hits[0].query
     assert "document_number" in query["fields[]"] and "comments_close_on" in query["fields[]"]
     assert "equal-employment-opportunity-commission" in query["conditions[agencies][]"]
-    assert query["conditions[type][]"] == ["NOTICE", "PRORULE", "RULE"]
+    # Automated trucking and worker data, and the President's executive orders (filed under the EOP alone).
+    assert {"federal-motor-carrier-safety-administration", "national-highway-traffic-safety-administration",
+            "consumer-financial-protection-bureau", "executive-office-of-the-president"} <= set(
+        query["conditions[agencies][]"])
+    assert query["conditions[type][]"] == ["NOTICE", "PRORULE", "RULE", "PRESDOCU"]
     assert '"artificial intelligence"' in query["conditions[term]"][0]
     assert query["order"] == ["oldest"]
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 import db
+from scrapers.relevance import load_taxonomy
 from scrapers.replay import Cassette, ReplayServer, Route
 from scrapers.spiders.regulations_gov import (
     comment_count,
@@ -79,7 +80,13 @@ def test_crawl_reads_watched_dockets_ai_terms_and_the_dockets_they_find(two_runs
     assert search.query["filter[agencyId]"][0].split(",")[:2] == ["COLC", "EEOC"]
     assert search.query["sort"] == ["lastModifiedDate,documentId"]
     assert search.query["page[size]"] == ["250"]
-    assert "regulations_gov: ok: 17 requests, 4 items, 4 new" in results[0].stdout
+    # The same AI phrases as the Federal Register's search, each once for documents and once for dockets.
+    terms = load_taxonomy().search_phrases()
+    for path in ("/documents", "/dockets"):
+        sent = [h.query["filter[searchTerm]"][0] for h in hits[0] if h.path == path and "filter[searchTerm]" in h.query]
+        assert sorted(sent) == sorted(terms)
+    requests = len(dockets) + 2 * len(terms) + len(details) + 3  # dockets, searches, document details, comment counts
+    assert f"regulations_gov: ok: {requests} requests, 4 items, 4 new" in results[0].stdout
 
 
 def test_comment_dates_are_eastern_days_and_counts_are_kept(two_runs):

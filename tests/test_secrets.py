@@ -7,6 +7,8 @@ crawls logged.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 import db
@@ -21,6 +23,11 @@ SECRETS = {
     "SMTP_PASSWORD": "FAKEsmtpPASSWORD0004",
 }
 KEYED = ["congress", "openstates", "regulations_gov"]
+# Each keyed spider's own API, by path on the replay server; govinfo's search takes the data.gov key; the rest
+# (govinfo's bulk data, bill texts on the legislatures' sites) needs no key.
+API = {"congress": re.compile(r"^/(bill|summaries|congress)(/|$)"),
+       "openstates": re.compile(r"^/(bills|jurisdictions)$"), "regulations_gov": re.compile(r"^/")}
+GOVINFO_SEARCH = "/search"
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +43,7 @@ def full_run(tmp_path_factory):
             result = crawl(source, server, path, env=env)
         finally:
             server.stop()
-        headers[source] = [h.headers for h in server.hits]
+        headers[source] = [(h.path, h.headers) for h in server.hits]
         assert result.returncode == 0, result.stderr[-2000:]
         assert f"{source}: ok" in result.stdout, result.stdout
         logs.append(result.stdout + result.stderr)
@@ -52,7 +59,18 @@ def _leaks(text: str) -> list[str]:
 def test_the_keys_were_really_sent_in_headers(full_run, source, variable):
     _, log, headers = full_run
     assert "DEBUG" in log  # the most talkative logging was on
-    assert headers[source] and all(SECRETS[variable] in h.values() for h in headers[source])
+    api = [h for path, h in headers[source] if API[source].match(path)]
+    assert api and all(SECRETS[variable] in h.values() for h in api)
+
+
+def test_govinfo_gets_the_data_gov_key_and_the_keyless_hosts_none(full_run):
+    """The text search takes the data.gov key; govinfo's bulk files and the bill texts need none: none is sent."""
+    _, _, headers = full_run
+    search = [h for path, h in headers["congress"] if path == GOVINFO_SEARCH]
+    assert search and all(SECRETS["DATA_GOV_API_KEY"] in h.values() for h in search)
+    keyless = [h for source in KEYED for path, h in headers[source] if not API[source].match(path)
+               and path != GOVINFO_SEARCH]
+    assert keyless and not [h for h in keyless if _leaks(" ".join(h.values()))]
 
 
 def test_no_secret_in_any_log_line(full_run):

@@ -29,9 +29,9 @@ FIELDS = (
     "document_number", "title", "type", "subtype", "action", "abstract", "dates", "publication_date",
     "effective_on", "comments_close_on", "agencies", "docket_ids", "dockets", "regulations_dot_gov_info",
     "regulation_id_numbers", "html_url", "pdf_url", "raw_text_url", "full_text_xml_url", "comment_url",
-    "significant", "topics", "cfr_references", "citation",
+    "significant", "topics", "cfr_references", "citation", "executive_order_number", "signing_date",
 )
-_TYPE_KIND = {"Rule": "rule", "Proposed Rule": "proposed_rule"}
+_TYPE_KIND = {"Rule": "rule", "Proposed Rule": "proposed_rule", "Presidential Document": "presidential_document"}
 _MEETING = re.compile(r"^sunshine\s+act|\bmeetings?\b|\blistening\s+sessions?\b|\broundtables?\b|\bwebinars?\b", re.I)
 _HEARING = re.compile(r"\bhearings?\b", re.I)
 _COMMENT = re.compile(r"request\s+for\s+(comments?|information)|notice\s+of\s+inquiry|solicitation\s+of\s+comments?",
@@ -117,6 +117,8 @@ def meeting_kind(document: dict[str, Any]) -> str:
     title = document.get("title") or ""
     action = document.get("action") or ""
     dates = document.get("dates") or ""
+    if document.get("type") == "Presidential Document":
+        return "presidential_document"
     if _MEETING.search(title) or _MEETING.search(action):
         return "meeting"
     if _HEARING.search(title) or _HEARING.search(action) or dates.lower().startswith("hearing"):
@@ -184,5 +186,7 @@ def document_to_meeting(document: dict[str, Any], source_url: str | None = None)
             "pdf_url": document.get("pdf_url"),
             "comment_url": document.get("comment_url"),
             "dates": document.get("dates"),
+            **({"subtype": document.get("subtype"), "executive_order_number": document.get("executive_order_number"),
+                "signing_date": document.get("signing_date")} if kind == "presidential_document" else {}),
         },
     )

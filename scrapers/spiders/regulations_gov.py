@@ -207,7 +207,8 @@ class RegulationsGovSpider(TrackerSpider):
         for docket in config.get("dockets") or []:
             yield self.docket_documents(str(docket), self.since)
         scope = [("filter[agencyId]", ",".join(self.agency_names))] if self.agency_names else []
-        for term in config.get("search_terms") or []:
+        # The same AI phrases as the Federal Register search (topics.yml), unless sources.yml names its own.
+        for term in config.get("search_terms") or self.taxonomy.search_phrases():
             filters = scope + [("filter[searchTerm]", str(term))]
             yield self.list_request("/documents", filters, self.since)
             if self.docket_since is not None:
