@@ -26,7 +26,9 @@ A bill is judged on all that is known of it: its titles, summaries and
 subjects (short texts that are about the bill as a whole: an AI phrase and a
 work phrase anywhere in them count together), and the text of its latest
 version. A bill's text is long and mentions many things in passing, so there
-the two halves must meet in one passage (a paragraph or so) to count. Every
+the two halves must meet in one passage (a paragraph or so), and the passages
+where they meet must name work more than once, unless the title or summary
+already says the bill is about AI. Every
 phrase is reported with the fields it was found in (title, summary, subjects,
 text), which is what "why we track it" shows.
 """
@@ -58,9 +60,15 @@ _FIELD_JOIN = " ; "
 # Where a phrase can be found, in the order "why we track it" lists them.
 FIELDS = ("title", "summary", "subjects", "text")
 
-# A passage of a bill's text: paragraphs are merged up to about this many characters, and a longer
-# paragraph (a PDF without blank lines, a run-on section) is cut at sentence ends near it.
+# A passage of a bill's text is a paragraph (a section or subsection), with the headings and short lines
+# before it; a paragraph longer than two passages (a PDF read without blank lines) is cut at a sentence
+# end past this many characters.
 PASSAGE_CHARS = 900
+SHORT_LINE = 160
+# A text counts when its passages where AI and work meet name work at least this often: a bill about AI
+# at work says so more than once; one that names employees in passing (an agency's staff) does not.
+# Once its title or summary says the bill is about AI, one such mention is enough.
+TEXT_WORK_MENTIONS = 2
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 _SENTENCE_END = re.compile(r"[.;:]\s+")
 
@@ -238,15 +246,16 @@ def _strength(n: int) -> float:
 def passage_starts(text: str, size: int = PASSAGE_CHARS) -> list[int]:
     """Where each passage of a bill's text begins (the first is 0).
 
-    Paragraphs (blank-line separated) are merged while the passage stays
-    within ``size`` characters, so a section heading stays with its body; a
+    Each paragraph (blank-line separated) begins a passage, unless what came
+    before it since the last passage began is shorter than ``SHORT_LINE`` (a
+    heading, a number): those stay with the paragraph that follows. A
     paragraph longer than two passages is cut at a sentence end past ``size``.
     """
     bounds = [0]
     paragraphs = [0, *(m.end() for m in _PARAGRAPH_BREAK.finditer(text)), len(text)]
     start = 0
     for a, b in zip(paragraphs, paragraphs[1:], strict=False):
-        if a > start and b - start > size:
+        if a - start >= SHORT_LINE:
             bounds.append(a)
             start = a
         while b - start > 2 * size:
@@ -477,13 +486,16 @@ class Taxonomy:
                 if tags:
                     passages.setdefault(bisect.bisect_right(bounds, start), []).append(
                         (lf.phrase, written, tags, "text"))
+            meeting: list[tuple[str, str, frozenset[str], str]] = []
             for group in passages.values():
                 together = frozenset().union(*(tags for _, _, tags, _ in group))
-                if _AI in together and _WORK in together:
-                    hits += group
-                    relevant = True
-                else:
-                    loose += group
+                (meeting if _AI in together and _WORK in together else loose).extend(group)
+            needed = 1 if _AI in meta_tags else TEXT_WORK_MENTIONS
+            if sum(_WORK in tags for _, _, tags, _ in meeting) >= needed:
+                hits += meeting
+                relevant = True
+            else:
+                loose += meeting
 
         by_tag: dict[str, dict[str, str]] = {}
         spelled: dict[str, str] = {}

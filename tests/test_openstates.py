@@ -20,7 +20,7 @@ from scrapers.spiders.openstates import (
     bill_to_item,
     build_queries,
     jurisdiction_code,
-    kept_sessions,
+    older_sessions,
     rate_limit_kind,
     read_config,
     request_interval,
@@ -115,7 +115,7 @@ def test_nationwide_searches_reach_every_ai_phrase_and_ask_for_every_include_wit
         assert "jurisdiction" not in query
         assert query["include"] == list(INCLUDES)
         assert (query["sort"], query["per_page"], query["updated_since"]) == (["updated_asc"], ["20"],
-                                                                             ["2024-01-01 00:00:00"])
+                                                                             ["2023-01-01 00:00:00"])
     assert [h.query["page"] for h in searches[:2]] == [["1"], ["2"]]
     # The jurisdictions whose bills the searches cannot reach are read by title, every bill they update.
     assert sorted(h.query["jurisdiction"][0] for h in _of_kind(server, "scan")) == sorted(SCANS)
@@ -405,12 +405,23 @@ def test_updated_since_is_written_as_the_api_compares_it():
 
 def test_sessions_kept_are_the_latest_regular_ones_and_their_special_sessions():
     payload = json.loads((HERE / "jurisdictions.json").read_text())
-    current = kept_sessions(payload, 1)
-    both = kept_sessions(payload, 2)
+    listed = {jurisdiction_code(j["id"]): {s["identifier"] for s in j.get("legislative_sessions") or []}
+              for j in payload["results"]}
+    current = {code: listed[code] - older for code, older in older_sessions(payload, 1).items()}
+    both = {code: listed[code] - older for code, older in older_sessions(payload, 2).items()}
     assert current["co"] == {"2025A", "2025B"}
     assert both["co"] == {"2025A", "2025B", "2024A", "2024B"}
     assert both["il"] == {"104th", "103rd"} and both["dc"] == {"26", "25"}
     assert current["tx"] == {"89", "891", "892"}
+
+
+def test_a_session_begun_after_the_sessions_list_was_made_is_not_taken_for_an_older_one():
+    payload = json.loads((HERE / "jurisdictions.json").read_text())
+    older = older_sessions(payload, 2)
+    assert "2026A" not in older["co"] and "2023A" in older["co"]  # new bills of a session the list never named
+    bill = dict(_bill("SB 24-205"), session="2026A")
+    item = bill_to_item(bill)
+    assert item.session not in older[item.jurisdiction]
 
 
 def test_configured_jurisdictions_and_title_scans_become_their_own_queries():
@@ -476,5 +487,5 @@ def test_contract_real_jurisdiction_lists_give_codes_and_no_sessions_without_inc
         payload = json.loads(path.read_text())
         codes = [jurisdiction_code(j["id"]) for j in payload["results"]]
         assert set(codes) <= set(JURISDICTIONS) and "dc" in codes
-        assert kept_sessions(payload, 2) == {}
+        assert older_sessions(payload, 2) == {}
         assert payload["pagination"]["total_items"] >= len(payload["results"])

@@ -60,6 +60,10 @@ class Options:
     billstatus_lag_days: int = 1
     # The Open States search vector holds the title besides the latest version's text.
     title_in_search_vector: bool = True
+    # Open States indexes a bill once, from its first text and the title it then had, and never again
+    # (openstates-core text_extract.py processes bills with no search row yet): a bill amended later into
+    # a new subject answers the search as it was first written.
+    search_vector_frozen: bool = False
     # Jurisdictions whose text Open States has not extracted: q never matches their bills (Hawaii, issue #1371).
     text_search_missing: frozenset[str] = frozenset()
     # Jurisdictions whose bills carry the facts' digest as an abstract; None means every jurisdiction.
@@ -498,8 +502,10 @@ class Dataset:
     def state_document(self, n: int) -> str:
         """The text behind a state bill's search vector: its title (an option) and its latest version's text."""
         state = self.states[n]
-        text = state.versions[state.n_versions - 1].text if state.n_versions else ""
-        return f"{state.title}\n{text}" if self.options.title_in_search_vector else text
+        shown = min(1, state.n_versions) if self.options.search_vector_frozen else state.n_versions
+        text = state.versions[shown - 1].text if shown else ""
+        title = state.title_at(shown)
+        return f"{title}\n{text}" if self.options.title_in_search_vector else text
 
     def state_index(self) -> SearchIndex:
         """The inverted index of searchable state bills, built on first use and kept up as the clock moves."""

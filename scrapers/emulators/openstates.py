@@ -11,9 +11,9 @@ misses bills updated later that same day (" " sorts before "T") while
 arrays not asked for are left out; 10 a page by default, 20 at most; a key's
 per-minute and daily limits answer 429 with the limit and the count.
 
-Version links point at ``https://legislature.{jurisdiction}.example/...``, and
-the same server serves those paths (``/{jurisdiction}/{session}/{identifier}/
-{n}.html|pdf``), so a test can map the host to the server and fetch the text.
+Version links point at ``https://legislature.{jurisdiction}.example/{jurisdiction}/
+{session}/{identifier}/{n}.html|pdf`` and the same server serves that path, so a
+spider whose text mirror replaces scheme and host fetches the text from it.
 """
 
 from __future__ import annotations
@@ -311,8 +311,9 @@ class OpenStatesEmulator:
     def version_url(self, record: StateRecord, n: int) -> str:
         bill = record.bill
         ext = "pdf" if record.versions[n - 1].format == "pdf" else "html"
-        return f"https://legislature.{bill.jurisdiction}.example/{bill.session}/{identifier_path(bill.identifier)}/" \
-               f"{n}.{ext}"
+        # The jurisdiction leads the path too, so a mirror that keeps only the path still finds the page.
+        return f"https://legislature.{bill.jurisdiction}.example/{bill.jurisdiction}/{bill.session}/" \
+               f"{identifier_path(bill.identifier)}/{n}.{ext}"
 
     def bill_json(self, record: StateRecord, includes: list[str]) -> dict[str, Any]:
         bill = record.bill

@@ -11,11 +11,9 @@ same way for both.
 from __future__ import annotations
 
 import json
-import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -33,7 +31,6 @@ CONGRESS = {"v3", "bill", "summaries", "congress"}
 GOVINFO_API = {"search", "packages", "collections"}
 GOVINFO_WWW = {"bulkdata", "content"}
 OPENSTATES = {"bills", "jurisdictions"}
-_LEGISLATURE_HOST = re.compile(r"^legislature\.([a-z]{2})\.example(?::\d+)?$")
 CLOUDFLARE = ("<!DOCTYPE html><html lang=\"en-US\"><head><title>Just a moment...</title></head><body>"
               "<noscript>Enable JavaScript and cookies to continue</noscript></body></html>")
 
@@ -102,9 +99,6 @@ class EmulatorServer(ReplayServer):
             return self.congress_gov_text(parts)
         if first in JURISDICTIONS:
             return self.openstates.answer_text(req)
-        host = _LEGISLATURE_HOST.match(req.header("Host") or "")
-        if host:  # reached through a proxy under the link's own host: the path lacks the jurisdiction
-            return self.openstates.answer_text(replace(req, path=f"/{host.group(1)}{req.path}"))
         return json_answer({"error": f"no emulated upstream serves {req.path}"}, 404)
 
     def congress_gov_text(self, parts: list[str]) -> Answer:

@@ -123,7 +123,7 @@ def read_config(config: dict[str, Any]) -> dict[str, Any]:
         "daily_quota": int(config.get("daily_quota", 250)),
         "per_page": int(config.get("per_page", 20)),
         "overlap_hours": float(config.get("overlap_hours", 2)),
-        "backfill_start": str(config.get("backfill_start", "2024-01-01")),
+        "backfill_start": str(config.get("backfill_start", "2023-01-01")),
         "reread": bool(config.get("reread", True)),
         "reread_days": float(config.get("reread_days", 365)),
         "quota_reserve": int(config.get("quota_reserve", 20)),
@@ -273,12 +273,14 @@ def searchable_text(bill: dict[str, Any]) -> str:
     return " ; ".join(p for p in parts if isinstance(p, str))
 
 
-def kept_sessions(payload: dict[str, Any], keep: int) -> dict[str, set[str]]:
-    """For each jurisdiction, its ``keep`` latest regular sessions and the special sessions among or after them.
+def older_sessions(payload: dict[str, Any], keep: int) -> dict[str, set[str]]:
+    """For each jurisdiction, the sessions before its ``keep`` latest regular ones (and their special sessions).
 
     Sessions are ranked by start date (list order when undated, which Open
-    States keeps chronological). A jurisdiction whose sessions are not listed
-    is absent, and its bills are kept.
+    States keeps chronological). What is named is what new bills are not
+    taken from: a session the list does not name began after the list was
+    made (a cached list is up to a week old), so its bills are kept, as are
+    those of a jurisdiction whose sessions are not listed.
     """
     out: dict[str, set[str]] = {}
     for jurisdiction in payload.get("results") or []:
@@ -290,15 +292,14 @@ def kept_sessions(payload: dict[str, Any], keep: int) -> dict[str, set[str]]:
         if not sessions:
             continue
         ranked = sorted(enumerate(sessions), key=lambda p: (p[1].get("start_date") or "", p[0]), reverse=True)
-        kept: set[str] = set()
+        older: set[str] = set()
         regular = 0
         for _, session in ranked:
             if regular == keep:
-                break
-            kept.add(session["identifier"])
-            if session.get("classification") != "special":
+                older.add(session["identifier"])
+            elif session.get("classification") != "special":
                 regular += 1
-        out[code] = kept
+        out[code] = older
     return out
 
 
@@ -686,8 +687,7 @@ class OpenStatesSpider(OpenStatesApi):
             self.sessions = await self.load_sessions()
         kept = []
         for item in fresh:
-            allowed = self.sessions.get(item.jurisdiction)
-            if item.id in stored or allowed is None or item.session in allowed:
+            if item.id in stored or item.session not in self.sessions.get(item.jurisdiction, ()):
                 kept.append(item)
             else:
                 self.older_sessions += 1
@@ -705,17 +705,17 @@ class OpenStatesSpider(OpenStatesApi):
                 if response.status == 429 and rate_limit_kind(detail) == "day":
                     self.quota_spent_now(url, detail)
                 raise OpenStatesError(f"HTTP {response.status}: {detail}")
-            sessions = kept_sessions(json.loads(response.text), self.keep or 0)
+            sessions = older_sessions(json.loads(response.text), self.keep or 0)
         except Exception as exc:  # a failed lookup costs precision, never bills
             self.reject(url, "sessions_unavailable", f"{exc}; bills of every session kept", lost=False)
             return {}
         self.sessions_fetched = {"fetched_at": datetime.now(UTC).isoformat(), "keep": self.keep,
-                                 "sessions": {code: sorted(names) for code, names in sessions.items()}}
+                                 "older": {code: sorted(names) for code, names in sessions.items()}}
         return sessions
 
     def cached_sessions(self) -> dict[str, set[str]] | None:
-        """The sessions a run fetched within ``sessions_cache_days``, for the same setting; sessions begin
-        a few times a year, so a week-old list costs at most a few days' precision, never a tracked bill."""
+        """The older sessions a run fetched within ``sessions_cache_days``, for the same setting; a session
+        begun since is not among them, so a week-old list costs a little precision, never a new bill."""
         rows = self.run.db.execute(
             "SELECT json_extract(details, '$._sessions') FROM crawl_runs WHERE source = ? AND id != ?"
             " AND json_extract(details, '$._sessions') IS NOT NULL ORDER BY id DESC LIMIT 1",
@@ -725,11 +725,11 @@ class OpenStatesSpider(OpenStatesApi):
             fetched = parse_time(cache["fetched_at"]) if cache else None
         except (ValueError, TypeError, KeyError):
             return None
-        if fetched is None or cache.get("keep") != self.keep or not isinstance(cache.get("sessions"), dict):
+        if fetched is None or cache.get("keep") != self.keep or not isinstance(cache.get("older"), dict):
             return None
         if datetime.now(UTC) - fetched >= timedelta(days=float(self.config["sessions_cache_days"])):
             return None
-        return {str(code): set(names) for code, names in cache["sessions"].items()}
+        return {str(code): set(names) for code, names in cache["older"].items()}
 
     def update_report(self) -> None:
         self.report = {"bills": self.bills_seen}
