@@ -450,13 +450,17 @@ class OpenStatesSpider(OpenStatesApi):
         backfill = datetime.fromisoformat(self.config["backfill_start"]).replace(tzinfo=UTC)
         marks = self.previous_marks()
         self.watch_only = bool(getattr(self, "watch", None))
-        self.queries = [] if self.watch_only else build_queries(self.config, self.taxonomy.openstates_queries())
-        for query in self.queries:
+        # The searches and title scans, which keep watermarks; the queries in the order they run: the searches,
+        # then (planned once they are done) the re-reads, the bills asked for by number and the scans.
+        self.marked = [] if self.watch_only else build_queries(self.config, self.taxonomy.openstates_queries())
+        self.queries = [q for q in self.marked if q.kind == "search"]
+        for query in self.marked:
             query.start_mark = parse_time(marks.get(query.key))
             query.since = query.start_mark - overlap if query.start_mark else backfill
         self.reread_mark = parse_time(marks.get(REREAD_MARK))
         self.started = datetime.now(UTC)
         self.later_planned = False
+        self.reread_count = 0
         self.query_of: dict[str, Query] = {}
         self.passed: dict[str, str | None] = {}  # bill id → updated_at of the copy already judged this run
         self.rejected: set[Any] = set()
@@ -489,12 +493,10 @@ class OpenStatesSpider(OpenStatesApi):
     def plan_later(self) -> None:
         """After the searches: re-reads of the bills the union follows, bills asked for by number, title scans."""
         self.later_planned = True
-        scans = [q for q in self.queries if q.kind == "scan"]
-        self.queries = [q for q in self.queries if q.kind != "scan"]
         if not self.watch_only and self.config["reread"]:
             self.queries += self.reread_queries()
         self.queries += self.watch_queries()
-        self.queries += scans
+        self.queries += [q for q in self.marked if q.kind == "scan"]
 
     def reread_queries(self) -> list[Query]:
         """The followed bills (relevant and still moving, positioned or watched) this run has not read yet.
@@ -527,7 +529,7 @@ class OpenStatesSpider(OpenStatesApi):
                 params = [("jurisdiction", jurisdiction), *(("identifier", bills[k]) for k in chunk)]
                 queries.append(Query(f"reread:{jurisdiction}:{i}", params, kind="reread", since=start,
                                      wanted=set(chunk)))
-        self.report["reread"] = sum(len(v) for v in groups.values())
+        self.reread_count = sum(len(v) for v in groups.values())
         return queries
 
     def watch_queries(self) -> list[Query]:
@@ -732,10 +734,14 @@ class OpenStatesSpider(OpenStatesApi):
         return {str(code): set(names) for code, names in cache["older"].items()}
 
     def update_report(self) -> None:
+        texts = {k: v for k, v in self.report.items() if k.startswith("text")}  # kept by the base spider
         self.report = {"bills": self.bills_seen}
         if self.older_sessions:
             self.report["skipped_older_sessions"] = self.older_sessions
         self.report["quota_left"] = self.quota_left()
+        if self.later_planned and not self.watch_only:
+            self.report["reread"] = self.reread_count
+        self.report.update(texts)
         if getattr(self, "sessions_fetched", None):
             # Read back by later runs (cached_sessions); scrapers/crawl.py does not print "_" keys.
             self.report["_sessions"] = self.sessions_fetched
@@ -758,13 +764,12 @@ class OpenStatesSpider(OpenStatesApi):
         where this run began.
         """
         out: dict[str, datetime] = {}
-        for query in getattr(self, "queries", []):
-            if query.kind not in ("search", "scan"):
-                continue
+        for query in getattr(self, "marked", []):
             if self.order_shifted or (self.lost_items and not complete):
                 mark = query.start_mark
             elif query.done:
-                mark = max((m for m in (query.max_seen, query.start_mark) if m), default=None)
+                # A search that found nothing new has still read everything up to when this run began.
+                mark = max((m for m in (query.max_seen, query.start_mark) if m), default=self.started)
             else:
                 mark = max((m for m in (query.stored_upto, query.start_mark) if m), default=None)
             if mark is not None:
