@@ -580,6 +580,9 @@ class CongressApi(TrackerSpider):
         params = [(k, v) for k, v in query if k not in ("format", "api_key")] + [("format", "json")]
         url = f"{self.base_url}{path}?{urlencode(params, safe=':+')}"
         kwargs.setdefault("errback", self.on_error)
+        # The spider asks for each thing once by its own bookkeeping; a request Scrapy's duplicate filter
+        # dropped (a bill's /titles, read once to screen it and again as its part) would never answer.
+        kwargs.setdefault("dont_filter", True)
         return scrapy.Request(url, headers={"X-Api-Key": self.key, "Accept": "application/json"}, **kwargs)
 
     def follow(self, next_url: str, ours: Iterable[tuple[str, str]], **kwargs: Any) -> scrapy.Request:

@@ -1,0 +1,119 @@
+"""How the congress spider finds federal bills whose display title names no AI.
+
+Against the emulated Congress.gov and govinfo (scrapers/emulators), from bills
+described as facts. Each bill here is a stand-in named after the one path that
+can find it: its CRS subjects, its official title, its text, or nothing yet.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from pathlib import Path
+
+import db
+from scrapers.emulators import Action, Dataset, FederalBill, Options, TextVersion, emulating
+from tests.conftest import crawl
+
+ENV = {"CONGRESS_API_KEY": "test-key-not-secret", "DATA_GOV_API_KEY": "test-key-not-secret"}
+BILLSTATUS = re.compile(r"^/bulkdata/BILLSTATUS/\d+/[a-z]+/BILLSTATUS-\d+[a-z]+\d+\.xml$")
+WORK_TEXT = ("SECTION 1. SHORT TITLE.\n\nThis Act may be cited as the Fair Shifts Act.\n\n"
+             "SEC. 2. An employer may not use an automated decision system to set the schedules of an employee, "
+             "and shall give each worker notice of any such system.")
+
+
+def day(n: int) -> str:
+    """A date ``n`` days into the 119th Congress's second year, counted back from today so it stays recent."""
+    return (date.today() - timedelta(days=60) + timedelta(days=n)).isoformat()
+
+
+def federal(number: int, display: str, official: str = "", subjects: list[str] | None = None, policy: str | None = None,
+            text: str | None = None, introduced: str | None = None) -> FederalBill:
+    introduced = introduced or day(0)
+    return FederalBill(
+        congress=119, type="hr", number=number, introduced=introduced, display_title=display,
+        official_title=official or f"To amend title 29, United States Code, and for other purposes ({number}).",
+        short_titles=[display], policy_area=policy, subjects=subjects or [],
+        actions=[Action(introduced, "Referred to the Committee on Education and Workforce.")],
+        text_versions=[TextVersion("ih", "Introduced in House", introduced, text)] if text else [])
+
+
+def _stored(db_path: Path) -> dict[str, int]:
+    return dict(db.connect(db_path).execute("SELECT id, relevant FROM bills").fetchall())
+
+
+def _screened(server) -> list[str]:
+    return [h.path.rsplit("/", 1)[-1] for h in server.hits if BILLSTATUS.match(h.path)]
+
+
+def test_a_bill_found_only_by_its_crs_subjects_is_fetched(db_path):
+    subjects = federal(101, "Fair Shifts Act", subjects=["Artificial intelligence", "Employment discrimination"],
+                       policy="Labor and Employment")
+    plain = federal(102, "Bridge Repair Act", subjects=["Transportation and public works"])
+    with emulating(Dataset(federal=[subjects, plain], as_of=day(20))) as server:
+        result = crawl("congress", server, db_path, env=ENV)
+    assert "congress: ok" in result.stdout
+    assert sorted(_screened(server)) == ["BILLSTATUS-119hr101.xml", "BILLSTATUS-119hr102.xml"]
+    assert "us-119-hr101" in _stored(db_path) and "us-119-hr102" not in _stored(db_path)
+    verdicts = dict(db.connect(db_path).execute("SELECT id, candidate FROM screened_bills").fetchall())
+    assert verdicts == {"us-119-hr101": 1, "us-119-hr102": 0}
+
+
+def test_a_bill_whose_official_title_names_ai_is_fetched_before_any_summary_or_text(db_path):
+    official = federal(103, "Workers First Act", "To regulate the use of artificial intelligence by employers.")
+    with emulating(Dataset(federal=[official], as_of=day(3))) as server:
+        crawl("congress", server, db_path, env=ENV)
+    assert _stored(db_path) == {"us-119-hr103": 1}
+
+
+def test_a_bill_too_new_for_billstatus_is_screened_on_its_congress_gov_titles(db_path):
+    today = federal(104, "Workers First Act", "To regulate the use of artificial intelligence by employers.",
+                    introduced=day(10))
+    with emulating(Dataset(federal=[today], as_of=day(10), options=Options(billstatus_lag_days=1))) as server:
+        crawl("congress", server, db_path, env=ENV)
+        statuses = [h.status for h in server.hits if BILLSTATUS.match(h.path)]
+        titles = [h.path for h in server.hits if h.path.endswith("/titles")]
+    assert statuses == [404]
+    assert "/bill/119/hr/104/titles" in titles
+    assert _stored(db_path) == {"us-119-hr104": 1}
+    via = db.connect(db_path).execute("SELECT via FROM screened_bills").fetchone()[0]
+    assert via == "titles"
+
+
+def test_a_bill_whose_only_ai_is_in_its_text_is_found_by_the_text_search_and_judged_on_it(db_path):
+    by_text = federal(105, "Fair Shifts Act", "To protect the schedules of workers.", text=WORK_TEXT)
+    with emulating(Dataset(federal=[by_text], as_of=day(5))) as server:
+        result = crawl("congress", server, db_path, env=ENV)
+        search = [h for h in server.hits if h.path == "/search"]
+    assert search and all(h.headers.get("X-Api-Key") == ENV["DATA_GOV_API_KEY"] for h in search)
+    assert "found by text 1" in result.stdout
+    assert _stored(db_path) == {"us-119-hr105": 1}
+    found_in = db.connect(db_path).execute("SELECT found_in FROM bill_topics WHERE bill_id = 'us-119-hr105'").fetchall()
+    assert found_in and all('"text"' in row[0] for row in found_in)
+
+
+def test_many_bills_of_one_type_are_screened_from_that_type_s_zip(db_path):
+    bills = [federal(n, f"Post Office Naming Act {n}") for n in range(1, 320)]
+    with emulating(Dataset(federal=bills, as_of=day(5))) as server:
+        crawl("congress", server, db_path, env=ENV)
+        zips = [h.path for h in server.hits if h.path.endswith(".zip")]
+    assert zips == ["/bulkdata/BILLSTATUS/119/hr/BILLSTATUS-119-hr.zip"]
+    assert _screened(server) == []
+    assert db.connect(db_path)["screened_bills"].count == len(bills)
+
+
+def test_a_bill_screened_before_crs_indexed_it_is_screened_again_once_it_changes(db_path):
+    late = federal(106, "Fair Shifts Act", subjects=["Artificial intelligence", "Employee hiring"])
+    options = Options(subjects_lag_days=7)
+    with emulating(Dataset(federal=[late], as_of=day(2), options=options)) as server:
+        crawl("congress", server, db_path, env=ENV)
+        assert "us-119-hr106" not in _stored(db_path)  # no subjects yet, nothing else names AI
+        server.advance(day(12))  # the subjects arrive, and with them a new update stamp
+        server.hits.clear()
+        crawl("congress", server, db_path, env=ENV)
+        assert _screened(server) == ["BILLSTATUS-119hr106.xml"]
+        server.hits.clear()
+        server.dataset.touch_federal(["119/hr/106"])  # a bulk re-stamp: nothing to read again
+        crawl("congress", server, db_path, env=ENV)
+    assert _stored(db_path) == {"us-119-hr106": 1}
+    assert _screened(server) == []
