@@ -294,3 +294,21 @@ def test_item_the_database_refuses_is_recorded_and_the_batch_goes_on(replay, db_
     assert len(_meetings(db_path)) == 5
     errors = _errors(db_path)
     assert [(e["kind"], "fr-2023-18624" in e["message"]) for e in errors] == [("store_failed", True)]
+
+
+def test_an_executive_order_is_a_presidential_document_with_its_number():
+    # The shape of a presidential document in /documents.json with the fields the spider asks for.
+    order = {"document_number": "2025-02172", "type": "Presidential Document", "subtype": "Executive Order",
+             "title": "Removing Barriers to American Leadership in Artificial Intelligence",
+             "action": None, "abstract": None, "dates": None, "publication_date": "2025-01-31",
+             "executive_order_number": 14179, "signing_date": "2025-01-23",
+             "agencies": [{"raw_name": "Executive Office of the President", "name": "Executive Office of the President",
+                           "id": 538, "slug": "executive-office-of-the-president", "parent_id": None}],
+             "html_url": "https://www.federalregister.gov/documents/2025/01/31/2025-02172/removing-barriers"}
+    assert meeting_kind(order) == "presidential_document"
+    meeting = document_to_meeting(order)
+    meeting.validate()
+    assert (meeting.kind, meeting.agency, meeting.start) == ("presidential_document",
+                                                             "Executive Office of the President", None)
+    assert meeting.source_meta["executive_order_number"] == 14179
+    assert meeting.source_meta["subtype"] == "Executive Order"

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -112,3 +113,26 @@ def test_a_broken_schedule_is_one_flag_line_not_a_crash(fresh_db, tmp_path, monk
     _run(fresh_db, "federal_register", "2020-01-06T12:20:00+00:00")
     [flag] = source_flags(fresh_db)
     assert flag.startswith("schedule.yml: YAML syntax error") and flag.endswith("(staleness not checked)")
+
+
+def test_status_says_how_soon_relevant_bills_were_found_after_introduction(fresh_db):
+    fresh_db["crawl_runs"].insert({"source": "openstates", "started_at": "2026-01-05T06:00:00+00:00",
+                                   "status": "ok", "items": 3})
+    now = datetime.now(UTC)
+
+    def bill(number: int, introduced: str, found_days_later: int, created: str | None = None) -> None:
+        first_seen = (datetime.fromisoformat(introduced).replace(tzinfo=UTC) + timedelta(days=found_days_later,
+                                                                                          hours=6))
+        fresh_db["bills"].insert({"id": f"ca-2026-ab{number}", "jurisdiction": "ca", "identifier": f"AB {number}",
+                                  "title": "Employment: automated decision systems.", "source": "openstates",
+                                  "relevant": 1, "introduced_date": introduced, "first_seen_at": first_seen.isoformat(),
+                                  "source_meta": json.dumps({"created_at": created} if created else {})})
+
+    recent = (now - timedelta(days=20)).date().isoformat()
+    bill(1, recent, 1, created=f"{recent}T18:00:00+00:00")  # found 12 hours after Open States listed it
+    bill(2, recent, 3)
+    bill(3, "2025-06-01", 250)  # introduced before the first run: a backfill find, not a lag
+    line = next(line for line in status_report(fresh_db).splitlines() if line.startswith("discovery: openstates"))
+    assert "2 relevant bills introduced since its first run" in line
+    assert "a median 2 days after introduction (longest 3)" in line
+    assert "a median 12 hours after Open States first listed them" in line
