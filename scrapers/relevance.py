@@ -282,13 +282,13 @@ class Taxonomy:
         self.more_ai_phrases = v.phrases(data, "more_ai_phrases", required=False)
         self.replica_phrases = v.phrases(data, "replica_phrases", required=False)
         self.work_phrases = v.phrases(data, "work_phrases")
-        self.search_narrower = v.narrower(data.get("search_narrower"),
-                                          set(self.ai_phrases + self.more_ai_phrases + self.replica_phrases))
         if len(self.search_phrases()) > MAX_SEARCH_PHRASES:
             v.fail(
                 f"ai_phrases and replica_phrases give {len(self.search_phrases())} search phrases; "
                 f"keep them to {MAX_SEARCH_PHRASES} or fewer by moving some to more_ai_phrases"
             )
+        self.search_narrower = v.narrower(data.get("search_narrower"),
+                                          set(self.ai_phrases + self.more_ai_phrases + self.replica_phrases))
 
         leaves: dict[tuple[str, ...], _Leaf] = {}
 
@@ -548,8 +548,13 @@ class Taxonomy:
         return _distinct(out)
 
     def openstates_queries(self) -> list[str]:
-        """Open States ``q`` values (web-search syntax): quoted phrases joined by OR, a few dozen to a query."""
-        phrases = self.bill_search_phrases()
+        """Open States ``q`` values (web-search syntax): quoted phrases joined by OR, twenty to a query.
+
+        Hyphens become spaces: PostgreSQL reads "self-driving" in a query as a
+        compound that "self driving" in a text does not match, while the
+        quoted words "self driving" match the hyphenated text too.
+        """
+        phrases = _distinct([p.replace("-", " ") for p in self.bill_search_phrases()])
         return [" OR ".join(f'"{p}"' for p in phrases[i:i + MAX_SEARCH_PHRASES])
                 for i in range(0, len(phrases), MAX_SEARCH_PHRASES)]
 
