@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -209,6 +210,8 @@ def position(bill_id: str, stance: str, priority: str | None, note: str | None, 
         try:
             found = follow(db_file, bill_id)
             recorded = set_position(db.connect(db_file), found.bill_id or bill_id, stance, priority, note)
+            # The fetch gave the new bill a watch position; this is still the first one the director records.
+            recorded = dataclasses.replace(recorded, created=True)
         except BadReference:
             raise Failure(str(exc)) from exc
         except (WatchFailed, PositionRefused) as failed:
