@@ -81,6 +81,18 @@ class Options:
     # server's own URL; the server accepts the /v3 prefix either way.
     real_hosts: bool = False
 
+    @classmethod
+    def known_gaps(cls, **changes: Any) -> Options:
+        """The upstreams' gaps as documented (docs/sources/coverage.md): abstracts from 16 jurisdictions only,
+        texts of Hawaii, DC, Virginia and Puerto Rico not searchable, a bill's search text fixed at its first."""
+        gaps: dict[str, Any] = {
+            "text_search_missing": frozenset(("hi", "dc", "va", "pr")),
+            "abstract_jurisdictions": frozenset(("al", "ca", "co", "de", "fl", "ga", "hi", "il", "in", "ma", "mo",
+                                                 "ny", "nd", "or", "va", "wy")),
+            "search_vector_frozen": True,
+        }
+        return cls(**{**gaps, **changes})
+
     def __post_init__(self) -> None:
         self.text_search_missing = frozenset(j.lower() for j in self.text_search_missing)
         if self.abstract_jurisdictions is not None:
