@@ -558,10 +558,6 @@ class Taxonomy:
         return [" OR ".join(f'"{p}"' for p in phrases[i:i + MAX_SEARCH_PHRASES])
                 for i in range(0, len(phrases), MAX_SEARCH_PHRASES)]
 
-    def openstates_query(self) -> str:
-        """The first Open States query (the one kept for a single-query mirror or test)."""
-        return self.openstates_queries()[0]
-
     def federal_register_term(self) -> str:
         """Federal Register ``conditions[term]`` (simple_query_string): quoted phrases joined by |."""
         return " | ".join(f'"{p}"' for p in self.search_phrases())

@@ -29,12 +29,14 @@ from scrapers.spiders.congress import (
     congress_url,
     html_to_text,
     latest_summary,
+    package_bill,
     parse_actions,
     parse_sponsors,
     parse_subjects,
     parse_titles,
     parse_versions,
     part_signature,
+    read_billstatus,
 )
 from scrapers.vocab import _CLASSIFICATION_STATUS, derive_status
 from tests.conftest import FIXTURES, crawl, shared_samples
@@ -258,6 +260,29 @@ def test_parsers_read_every_real_congress_gov_sample(sample: Path):
         assert versions and all(re.match(r"https://www.govinfo.gov/content/pkg/(BILLS|PLAW)-", v.url) for v in versions)
     elif name.endswith("_titles"):
         assert parse_titles(data["titles"])
+
+
+BILLSTATUS_SAMPLES = shared_samples("congress", "billstatus_*.xml")
+GOVINFO_SAMPLES = shared_samples("congress", "govinfo_*.json")
+
+
+@pytest.mark.skipif(not BILLSTATUS_SAMPLES, reason="../shared/fixtures/congress is absent")
+@pytest.mark.parametrize("sample", BILLSTATUS_SAMPLES, ids=lambda p: p.name)
+def test_screening_reads_every_real_billstatus_file(sample: Path):
+    screen = read_billstatus(sample.read_bytes())
+    assert ID.match(screen.key)
+    assert screen.titles and all(isinstance(t, str) and t for t in screen.titles)
+    assert screen.subjects and screen.has_subjects  # the policy area first, then CRS's subjects
+    assert screen.summary and "<" not in screen.summary
+
+
+@pytest.mark.skipif(not GOVINFO_SAMPLES, reason="../shared/fixtures/congress is absent")
+@pytest.mark.parametrize("sample", GOVINFO_SAMPLES, ids=lambda p: p.name)
+def test_govinfo_package_ids_in_real_samples_name_their_bills(sample: Path):
+    data = json.loads(sample.read_text())
+    ids = [p["packageId"] for p in data.get("packages", [])] or [data["packageId"]]
+    bills = [package_bill(i) for i in ids if str(i).startswith("BILLS-")]
+    assert bills and all(b is not None and ID.match(bill_key(*b[:3])) for b in bills)
 
 
 @pytest.mark.skipif(not SAMPLES, reason="../shared/fixtures/congress is absent")

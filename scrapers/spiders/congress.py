@@ -337,7 +337,6 @@ class Screen:
     subjects: list[str]
     summary: str | None
     has_subjects: bool
-    stamp: str | None = None
 
 
 def _xtext(element: Any, path: str) -> str | None:
@@ -368,7 +367,7 @@ def read_billstatus(data: bytes) -> Screen:
     summaries = [{name: _xtext(i, name) for name in ("text", "actionDate", "updateDate")}
                  for i in [*bill.iterfind("summaries/summary"), *bill.iterfind("summaries/billSummaries/item")]]
     return Screen(bill_key(congress, bill_type, number), titles, ([area] if area else []) + subjects,
-                  latest_summary(summaries), bool(subjects), _xtext(bill, "updateDate"))
+                  latest_summary(summaries), bool(subjects))
 
 
 def package_bill(package_id: Any) -> tuple[int, str, str, str] | None:
