@@ -124,7 +124,8 @@ def test_bill_page_shows_the_status_bar_and_the_timeline(site, page):
     body = page.inner_text("body")
     assert "The union's position: support" in body
     assert "Ash Kalra" in body
-    assert "“digital replica”" in body
+    # Each phrase once, as the bill first wrote it, and where the bill says it.
+    assert "“digital replicas” (in its title and summary)" in body
     assert "Hearing: digital replicas of performers" in body
 
 
