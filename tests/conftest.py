@@ -31,6 +31,12 @@ BASE_URL_VARS = {
 }
 
 
+# Stand-in keys for the emulated upstreams (scrapers/emulators), which refuse a request without one, and a
+# short Open States "minute" so that pacing costs little.
+EMULATED_KEYS = {"CONGRESS_API_KEY": "test-key-not-secret", "OPENSTATES_API_KEY": "test-key-not-secret",
+                 "DATA_GOV_API_KEY": "test-key-not-secret", "OPENSTATES_MINUTE_SECONDS": "0.05"}
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "tracker.db"

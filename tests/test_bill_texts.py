@@ -32,10 +32,7 @@ from scrapers.sources import source_config
 from scrapers.spiders.openstates import read_config
 from scrapers.store import TEXT_ATTEMPTS
 from scrapers.texts import TextUnavailable, capped, to_text
-from tests.conftest import REPO, crawl
-
-KEYS = {"OPENSTATES_API_KEY": "test-key-not-secret", "DATA_GOV_API_KEY": "test-key-not-secret",
-        "CONGRESS_API_KEY": "test-key-not-secret", "OPENSTATES_MINUTE_SECONDS": "0.05"}
+from tests.conftest import EMULATED_KEYS, REPO, crawl
 
 
 def words(text: str) -> str:
@@ -180,7 +177,7 @@ def three_runs(tmp_path_factory) -> SimpleNamespace:
             if n == 2:
                 server.advance("2025-03-20")
             server.hits.clear()
-            out.results.append(crawl("openstates", server, db_path, env=KEYS))
+            out.results.append(crawl("openstates", server, db_path, env=EMULATED_KEYS))
             out.text_hits.append(text_hits(server))
             out.api_hits.append(api_hits(server))
             if n == 0:
@@ -259,7 +256,7 @@ def test_a_text_that_cannot_be_fetched_is_asked_again_until_it_failed_text_attem
         asked = []
         for _ in range(TEXT_ATTEMPTS + 1):
             server.hits.clear()
-            result = crawl("openstates", server, db_path, env=KEYS)
+            result = crawl("openstates", server, db_path, env=EMULATED_KEYS)
             assert "openstates: ok" in result.stdout, result.stdout + result.stderr[-2000:]
             asked.append(len(text_hits(server)))
     assert asked == [1] * TEXT_ATTEMPTS + [0]
@@ -273,7 +270,7 @@ def test_a_text_that_cannot_be_fetched_is_asked_again_until_it_failed_text_attem
 
 def test_no_text_is_read_when_the_run_may_read_none(db_path):
     with emulating(Dataset(states=[text_only_bill()], as_of="2025-02-10")) as server:
-        result = crawl("openstates", server, db_path, env={**KEYS, "AILABOR_TEXTS_PER_RUN": "0"})
+        result = crawl("openstates", server, db_path, env={**EMULATED_KEYS, "AILABOR_TEXTS_PER_RUN": "0"})
         assert text_hits(server) == []
     assert "openstates: ok" in result.stdout
     database = db.connect(db_path)

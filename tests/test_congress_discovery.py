@@ -13,9 +13,9 @@ from pathlib import Path
 
 import db
 from scrapers.emulators import Action, Dataset, FederalBill, Options, TextVersion, emulating
-from tests.conftest import crawl
+from tests.conftest import EMULATED_KEYS, crawl
 
-ENV = {"CONGRESS_API_KEY": "test-key-not-secret", "DATA_GOV_API_KEY": "test-key-not-secret"}
+ENV = EMULATED_KEYS
 BILLSTATUS = re.compile(r"^/bulkdata/BILLSTATUS/\d+/[a-z]+/BILLSTATUS-\d+[a-z]+\d+\.xml$")
 WORK_TEXT = ("SECTION 1. SHORT TITLE.\n\nThis Act may be cited as the Fair Shifts Act.\n\n"
              "SEC. 2. An employer may not use an automated decision system to set the schedules of an employee, "

@@ -17,9 +17,9 @@ import yaml
 import db
 from scrapers.emulators import Dataset, Options, StateAction, StateBill, StateVersion, emulating
 from scrapers.relevance import DEFAULT_PATH
-from tests.conftest import crawl
+from tests.conftest import EMULATED_KEYS, crawl
 
-ENV = {"OPENSTATES_API_KEY": "test-key-not-secret", "OPENSTATES_MINUTE_SECONDS": "0.05", "AILABOR_TEXTS_PER_RUN": "0"}
+ENV = {**EMULATED_KEYS, "AILABOR_TEXTS_PER_RUN": "0"}
 
 
 def day(n: int) -> str:

@@ -24,14 +24,12 @@ from scrapers.digest import DigestDef, select_digest
 from scrapers.emulators import Dataset, Options, emulating, load_federal, load_states
 from scrapers.items import bill_id
 from scrapers.spiders.congress import bill_key
-from tests.conftest import FIXTURES, crawl
+from tests.conftest import EMULATED_KEYS, FIXTURES, crawl
 
 RECALL = FIXTURES / "recall"
 FEDERAL = RECALL / "federal.yml"
 STATES = sorted(RECALL.glob("states_*.yml"))
 DAY_ONE, FINAL = "2025-06-01", "2026-07-01"
-KEYS = {"CONGRESS_API_KEY": "test-key-not-secret", "OPENSTATES_API_KEY": "test-key-not-secret",
-        "DATA_GOV_API_KEY": "test-key-not-secret", "OPENSTATES_MINUTE_SECONDS": "0.05"}
 RECALL_GOAL, FALSE_ALARM_LIMIT = 0.95, 0.10
 
 
@@ -59,7 +57,7 @@ def run_recall(federal: Path, states: list[Path], db_path: Path) -> SimpleNamesp
     results = {}
     with emulating(dataset) as server:
         for source in ("congress", "openstates"):
-            results[source, 1] = crawl(source, server, db_path, env=KEYS, timeout=600)
+            results[source, 1] = crawl(source, server, db_path, env=EMULATED_KEYS, timeout=600)
         database = db.connect(db_path)
         first = {r["id"]: r["relevant"] for r in database.query("SELECT id, relevant FROM bills")}
         # The day-one digest went out: the next one tells what happened since.
@@ -69,7 +67,7 @@ def run_recall(federal: Path, states: list[Path], db_path: Path) -> SimpleNamesp
         database.conn.commit()
         server.advance(FINAL)
         for source in ("congress", "openstates"):
-            results[source, 2] = crawl(source, server, db_path, env=KEYS, timeout=600)
+            results[source, 2] = crawl(source, server, db_path, env=EMULATED_KEYS, timeout=600)
         hits = list(server.hits)
     stored = {r["id"]: r["relevant"] for r in database.query("SELECT id, relevant FROM bills")}
     return SimpleNamespace(db=database, results=results, first=first, stored=stored, hits=hits,

@@ -30,10 +30,8 @@ from scrapers.emulators import (
 from scrapers.site import make_datasette
 from scrapers.sources import source_config
 from scrapers.watch import BadReference, Reference, parse_reference
-from tests.conftest import REPO, CrawlResult, crawl, crawl_env
+from tests.conftest import EMULATED_KEYS, REPO, CrawlResult, crawl, crawl_env
 
-KEYS = {"OPENSTATES_API_KEY": "test-key-not-secret", "DATA_GOV_API_KEY": "test-key-not-secret",
-        "CONGRESS_API_KEY": "test-key-not-secret", "OPENSTATES_MINUTE_SECONDS": "0.05"}
 AS_OF = "2025-06-01"
 BRIDGES = StateBill("nj", "2025", "A 55", "An act concerning bridges.",
                     versions=[StateVersion("Introduced", "2025-02-03", "SECTION 1. The state paints its bridges.")],
@@ -50,8 +48,8 @@ REPAIRS = FederalBill(119, "hr", 2794, "2025-04-10", "Bridge Repair Act",
 def ailabor(server, db_path: Path, *args: str, env: dict[str, str] | None = None) -> CrawlResult:
     """``ailabor ARGS --db DB`` as the director types it, with every upstream on the emulator."""
     done = subprocess.run([sys.executable, "-m", "scrapers.cli", *args, "--db", str(db_path)],
-                          env=crawl_env(server, db_path, {**KEYS, **(env or {})}), cwd=REPO, capture_output=True,
-                          text=True, timeout=120, check=False)
+                          env=crawl_env(server, db_path, {**EMULATED_KEYS, **(env or {})}), cwd=REPO,
+                          capture_output=True, text=True, timeout=120, check=False)
     return CrawlResult(done.returncode, done.stdout, done.stderr)
 
 
@@ -110,7 +108,7 @@ def watched_state_bill(tmp_path_factory) -> SimpleNamespace:
         assert watch.returncode == 0, watch.stderr[-3000:]
         server.advance("2025-06-25")
         server.hits.clear()
-        regular = crawl("openstates", server, db_path, env=KEYS)
+        regular = crawl("openstates", server, db_path, env=EMULATED_KEYS)
         assert regular.returncode == 0, regular.stderr[-3000:]
         hits = server.hits_to("/bills")
     return SimpleNamespace(db_path=db_path, watch=watch, regular=regular, hits=hits)
@@ -198,15 +196,15 @@ def _watermark(db_path: Path, source: str) -> str | None:
 
 def test_an_open_states_watch_run_leaves_the_searches_marks_where_they_were(db_path):
     with emulating(Dataset(states=[BRIDGES], as_of=AS_OF)) as server:
-        crawl("openstates", server, db_path, env=KEYS)
+        crawl("openstates", server, db_path, env=EMULATED_KEYS)
         server.hits.clear()
-        crawl("openstates", server, db_path, env=KEYS)
+        crawl("openstates", server, db_path, env=EMULATED_KEYS)
         expected = _asked_since(server.hits_to("/bills"))
         watermark = _watermark(db_path, "openstates")
         assert ailabor(server, db_path, "watch", "NJ A 55").returncode == 0
         assert _watermark(db_path, "openstates") == watermark
         server.hits.clear()
-        crawl("openstates", server, db_path, env=KEYS)
+        crawl("openstates", server, db_path, env=EMULATED_KEYS)
         asked = _asked_since(server.hits_to("/bills"))
     assert expected and all(since > "2023-01-01" for since in expected.values())  # past the backfill start
     assert asked == expected
@@ -215,12 +213,12 @@ def test_an_open_states_watch_run_leaves_the_searches_marks_where_they_were(db_p
 def test_a_congress_watch_run_leaves_the_watermark_where_it_was(db_path):
     overlap = timedelta(hours=float(source_config("congress").get("overlap_hours", 2)))
     with emulating(Dataset(federal=[REPAIRS], as_of=AS_OF)) as server:
-        assert crawl("congress", server, db_path, env=KEYS).returncode == 0
+        assert crawl("congress", server, db_path, env=EMULATED_KEYS).returncode == 0
         watermark = _watermark(db_path, "congress")
         assert ailabor(server, db_path, "watch", "us-119-hr2794").returncode == 0
         assert _watermark(db_path, "congress") == watermark
         server.hits.clear()
-        assert crawl("congress", server, db_path, env=KEYS).returncode == 0
+        assert crawl("congress", server, db_path, env=EMULATED_KEYS).returncode == 0
         asked = {h.query["fromDateTime"][0] for h in server.hits if h.path.startswith("/bill")
                  and "fromDateTime" in h.query}
     since = datetime.fromisoformat(watermark.replace("Z", "+00:00")) - overlap
