@@ -117,3 +117,29 @@ def test_a_bill_screened_before_crs_indexed_it_is_screened_again_once_it_changes
         crawl("congress", server, db_path, env=ENV)
     assert _stored(db_path) == {"us-119-hr106": 1}
     assert _screened(server) == []
+
+
+def test_a_stored_bill_s_new_text_is_read_though_its_bill_list_stamp_does_not_move(db_path):
+    reported = federal(107, "Algorithmic Hiring Act", "To regulate artificial intelligence in hiring.",
+                       text=WORK_TEXT)
+    reported.text_versions.append(TextVersion("rh", "Reported in House", day(10), WORK_TEXT + "\n\nAs reported."))
+    with emulating(Dataset(federal=[reported], as_of=day(5))) as server:
+        crawl("congress", server, db_path, env=ENV)
+        server.advance(day(12))  # only the new text: updateDate stays, updateDateIncludingText moves
+        server.hits.clear()
+        result = crawl("congress", server, db_path, env=ENV)
+        assert server.hits_to("/bill/119/hr/107/text")
+    assert "new texts 1" in result.stdout
+    urls = [r[0] for r in db.connect(db_path).execute("SELECT url FROM versions WHERE bill_id = 'us-119-hr107'")]
+    assert any("BILLS-119hr107rh" in url for url in urls) and any("BILLS-119hr107ih" in url for url in urls)
+
+
+def test_a_first_run_leaves_the_summaries_to_the_screening_and_later_runs_walk_them(db_path):
+    bill = federal(108, "Fair Shifts Act", subjects=["Artificial intelligence", "Employee hiring"])
+    with emulating(Dataset(federal=[bill], as_of=day(20))) as server:
+        crawl("congress", server, db_path, env=ENV)
+        assert not server.hits_to("/summaries")
+        assert _stored(db_path) == {"us-119-hr108": 1}  # its subjects and summary came with BILLSTATUS
+        server.hits.clear()
+        crawl("congress", server, db_path, env=ENV)
+        assert server.hits_to("/summaries")

@@ -157,6 +157,15 @@ def test_watching_a_federal_bill_by_its_id_fetches_and_stores_it(db_path):
     assert row(db_path, "SELECT stance FROM positions WHERE bill_id = 'us-119-hr2794'")["stance"] == "watch"
 
 
+def test_a_watched_federal_bill_is_not_fetched_again_when_the_bill_list_shows_it_unchanged(db_path):
+    with emulating(Dataset(federal=[REPAIRS], as_of=AS_OF)) as server:
+        assert ailabor(server, db_path, "watch", "us-119-hr2794").returncode == 0
+        server.hits.clear()
+        assert crawl("congress", server, db_path, env=EMULATED_KEYS).returncode == 0
+        assert server.hits_to("/bill/119")  # the list named it
+        assert not server.hits_to("/bill/119/hr/2794")
+
+
 @pytest.mark.parametrize("bill, message", [
     ("us-119-hr9999", "ailabor: Congress.gov has no H.R. 9999 in the 119th Congress"),
     ("NJ A 999", "ailabor: Open States has no bill A 999 in NJ"),

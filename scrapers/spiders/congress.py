@@ -325,6 +325,7 @@ def part_signature(detail: dict[str, Any], part: str) -> dict[str, Any]:
 # BILLSTATUS files come from govinfo; external entities and network access stay off all the same.
 _SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
 _PACKAGE = re.compile(r"^BILLS-(\d{2,3})(hconres|hjres|hres|hr|sconres|sjres|sres|s)(\d+)([a-z]+)$")
+_PACKAGE_IN_URL = re.compile(r"BILLS-\d{2,3}[a-z]+\d+[a-z]+")
 _BILLSTATUS_FILE = re.compile(r"BILLSTATUS-(\d{2,3})([a-z]+?)(\d+)\.xml$")
 
 
@@ -368,6 +369,19 @@ def read_billstatus(data: bytes) -> Screen:
                  for i in [*bill.iterfind("summaries/summary"), *bill.iterfind("summaries/billSummaries/item")]]
     return Screen(bill_key(congress, bill_type, number), titles, ([area] if area else []) + subjects,
                   latest_summary(summaries), bool(subjects))
+
+
+def listed_unchanged(stored: list[Any] | None, listed: list[Any]) -> bool:
+    """Whether a bill list entry shows the stamps a bill was stored at.
+
+    A bill stored from its detail alone knows only updateDateIncludingText,
+    the later of its two stamps: that one has to match.
+    """
+    if not stored or len(stored) != 2:
+        return False
+    if stored[0] is None:
+        return stored[1] is not None and stored[1] == listed[1]
+    return stored == listed
 
 
 def package_bill(package_id: Any) -> tuple[int, str, str, str] | None:
@@ -685,6 +699,7 @@ class CongressSpider(CongressApi):
         # Each walk's path after /bill and /summaries ("/119", or "" across Congresses) and where it starts.
         self.feeds: list[tuple[str, str]] = []
         self.known: dict[str, Stored] = {}
+        self.known_packages: dict[str, set[str]] = {}  # bill id → govinfo package ids of its stored texts
         # Bills screened before: their list stamp then, and whether CRS had indexed their subjects.
         self.screened: dict[str, tuple[str | None, bool]] = {}
         # Bills of this run's lists to screen, by (Congress, type): read one by one, or as that type's ZIP.
@@ -762,6 +777,14 @@ class CongressSpider(CongressApi):
         for row in rows:
             self.known[row["id"]] = Stored(json.loads(row["source_meta"] or "{}"), row["summary"],
                                            json.loads(row["subjects"] or "[]"))
+        # A new text version moves only a bill's updateDateIncludingText, which the bill list does not
+        # filter on: the text search is what tells of it.
+        for key, url in self.run.db.execute(
+                "SELECT bill_id, url FROM versions WHERE bill_id IN (SELECT id FROM bills WHERE source = ?)",
+                [self.name]).fetchall():
+            match = _PACKAGE_IN_URL.search(url or "")
+            if match:
+                self.known_packages.setdefault(key, set()).add(match.group(0))
         prefixes = [f"us-{c}-%" for c in self.congresses]
         for key, stamp, has_subjects in self.run.db.execute(
                 f"SELECT id, stamp, has_subjects FROM screened_bills WHERE source = ?"
@@ -796,7 +819,7 @@ class CongressSpider(CongressApi):
                     self.to_screen.setdefault((congress, waiting.bill_type), {})[key] = waiting
                     walk.pending.setdefault(key, stamp)
                 continue
-            if stored is not None and stored.meta.get("list_update") == self.list_seen[key]:
+            if stored is not None and listed_unchanged(stored.meta.get("list_update"), self.list_seen[key]):
                 continue  # seen at this very stamp before: nothing to fetch
             request = self.schedule(walk, key, stamp, entry, self.list_seen[key])
             if request is not None:
@@ -820,6 +843,8 @@ class CongressSpider(CongressApi):
             return
         yield from self.screening_requests()
         self.summaries_begun = True
+        if self.since is None:
+            return  # a first run screens every bill of its lists, summary included: the summaries add none
         for feed, since in self.feeds:
             swalk = Walk(since)
             self.walks.append(swalk)
@@ -1001,12 +1026,14 @@ class CongressSpider(CongressApi):
             stamp = _iso(str(result.get("lastModified") or walk.since))
             walk.last_seen = stamp
             key = bill_key(congress, bill_type, number)
-            if key in self.known:
-                continue  # its new text bumps its update stamp: the bill list brings it
+            if key in self.known and str(result.get("packageId")) in self.known_packages.get(key, ()):
+                continue  # a text already stored
             entry = {"congress": congress, "type": bill_type, "number": number}
+            stored = self.known.get(key)
             request = self.schedule(walk, key, stamp, entry, self.list_seen.get(key), hint=True)
             if request is not None:
-                self.report["found_by_text"] = self.report.get("found_by_text", 0) + 1
+                counter = "found_by_text" if stored is None else "new_texts"
+                self.report[counter] = self.report.get(counter, 0) + 1
                 yield request
         following = data.get("offsetMark")
         if results and isinstance(following, str) and following not in ("*", mark):
@@ -1148,7 +1175,10 @@ class CongressSpider(CongressApi):
                 fetch.detail, actions=fetch.parts.get("actions"), cosponsors=fetch.parts.get("cosponsors"),
                 subjects=fetch.parts.get("subjects"), summaries=fetch.parts.get("summaries"),
                 text_versions=fetch.parts.get("text"), titles=fetch.parts.get("titles"),
-                stored=self.known.get(fetch.key), counts=fetch.counts, list_update=fetch.list_update,
+                stored=self.known.get(fetch.key), counts=fetch.counts,
+                # Not listed this run (found by the text search, or asked for by number): its detail's stamp
+                # is the one the bill list will show, so the list does not bring it back unchanged.
+                list_update=fetch.list_update or [None, fetch.detail.get("updateDateIncludingText")],
                 source_url=fetch.detail_url, text_hint=fetch.hint)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             self.reject(fetch.detail_url, "bad_bill", f"{fetch.key}: {type(exc).__name__}: {exc}")
