@@ -14,11 +14,7 @@ import sqlite_utils
 
 from db import write_transaction
 from scrapers.store import display_id, utcnow
-
-STANCES = ("support", "oppose", "watch", "neutral")
-# Highest first: a digest's ``min_priority`` keeps a priority and those before it.
-PRIORITIES = ("high", "medium", "low")
-DEFAULT_PRIORITY = "medium"
+from scrapers.vocab import DEFAULT_PRIORITY, PRIORITIES, STANCES
 
 
 class PositionRefused(ValueError):

@@ -20,7 +20,7 @@ import sqlite_utils
 
 from db import write_transaction
 from scrapers.items import BillItem, MeetingItem, ScreeningItem, TextItem, WatchOutcome
-from scrapers.vocab import chambers_needed, derive_status
+from scrapers.vocab import DEFAULT_PRIORITY, chambers_needed, derive_status
 
 _BILL_CONTENT = (
     "jurisdiction", "session", "identifier", "chamber", "classification", "title", "summary",
@@ -165,8 +165,6 @@ class Store:
                         " WHERE ref = ?", [status, item.bill_id, item.message, utcnow(), item.ref])
         stored = item.bill_id and self.db.execute("SELECT 1 FROM bills WHERE id = ?", [item.bill_id]).fetchone()
         if item.found and stored:
-            from scrapers.positions import DEFAULT_PRIORITY  # positions.py imports this module
-
             self.db.execute("INSERT INTO positions (bill_id, stance, priority, note, updated_at)"
                             " VALUES (?, 'watch', ?, NULL, ?) ON CONFLICT(bill_id) DO NOTHING",
                             [item.bill_id, DEFAULT_PRIORITY, utcnow()])

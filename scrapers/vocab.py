@@ -1,4 +1,4 @@
-"""The shared vocabularies: bill statuses, meeting kinds, event kinds, run statuses.
+"""The shared vocabularies: bill statuses, meeting kinds, event kinds, run statuses, the union's positions.
 
 Everything that writes or reads these names imports them from here.
 """
@@ -28,6 +28,11 @@ EVENT_KINDS = (
 )
 
 RUN_STATUSES = ("running", "ok", "partial", "failed", "skipped")
+
+STANCES = ("support", "oppose", "watch", "neutral")
+# Highest first: a digest's ``min_priority`` keeps a priority and those before it.
+PRIORITIES = ("high", "medium", "low")
+DEFAULT_PRIORITY = "medium"
 
 # Action classifications (Open States' vocabulary, which the federal spider maps onto too).
 # Each moves a bill to a status; ``passage`` depends on how many chambers have passed it.

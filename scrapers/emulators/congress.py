@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from scrapers.emulators import render
+import scrapers.emulators.render as render
 from scrapers.emulators.common import Answer, Request, json_answer, noon, parse_int, seed, zulu
 from scrapers.emulators.dataset import Dataset, FedRecord
 from scrapers.emulators.facts import FEDERAL_TYPES, Action, FederalBill

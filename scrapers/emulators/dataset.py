@@ -30,7 +30,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from scrapers.emulators import render
+import scrapers.emulators.render as render
 from scrapers.emulators.common import add_days, noon, pg_text
 from scrapers.emulators.facts import (
     JURISDICTIONS,

@@ -23,7 +23,7 @@ from collections import OrderedDict
 from datetime import datetime
 from typing import Any
 
-from scrapers.emulators import render
+import scrapers.emulators.render as render
 from scrapers.emulators.common import (
     Answer,
     Request,

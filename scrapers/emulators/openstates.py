@@ -25,7 +25,7 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
-from scrapers.emulators import render
+import scrapers.emulators.render as render
 from scrapers.emulators.common import Answer, Request, json_answer, parse_int, seed, text_answer
 from scrapers.emulators.dataset import Dataset, StateRecord
 from scrapers.emulators.facts import JURISDICTIONS, StateAction, StateBill
