@@ -344,9 +344,14 @@ def test_bill_list_is_walked_by_update_date_with_format_json_and_the_key_in_a_he
     (_, server), *_ = three_runs.runs
     pages = server.requests_to("/bill/119")
     assert [h.query.get("offset") for h in pages] == [None, ["250"]]
-    for hit in pages + server.requests_to("/summaries/119"):
+    summaries = server.requests_to("/summaries/119")
+    for hit in pages + summaries:
         assert hit.query["sort"] == ["updateDate asc"] and hit.query["limit"] == ["250"]
-        assert hit.query["fromDateTime"] == ["2025-01-01T00:00:00Z"]
+    assert {h.query["fromDateTime"][0] for h in pages} == {"2025-01-01T00:00:00Z"}
+    # A first run screens every bill's summary; the feed covers only the days BILLSTATUS may lag.
+    began = datetime.fromisoformat(three_runs.db.execute("SELECT min(started_at) FROM crawl_runs").fetchone()[0])
+    lookback = {datetime.fromisoformat(h.query["fromDateTime"][0].replace("Z", "+00:00")) for h in summaries}
+    assert len(lookback) == 1 and abs(began - lookback.pop() - timedelta(days=3)) < timedelta(minutes=5)
     assert {h.query.get("fromDateTime", [""])[0] for h in server.requests_to("/bill/118")} == {"2023-01-01T00:00:00Z"}
     assert all(h.query.get("format") == ["json"] for h in congress_gov(server))
     assert all(h.headers.get("X-Api-Key") == "test-key-not-secret" and "api_key" not in h.query

@@ -8,11 +8,12 @@ can find it: its CRS subjects, its official title, its text, or nothing yet.
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import db
 from scrapers.emulators import Action, Dataset, FederalBill, Options, TextVersion, emulating
+from scrapers.sources import source_config
 from tests.conftest import EMULATED_KEYS, crawl
 
 ENV = EMULATED_KEYS
@@ -134,12 +135,21 @@ def test_a_stored_bill_s_new_text_is_read_though_its_bill_list_stamp_does_not_mo
     assert any("BILLS-119hr107rh" in url for url in urls) and any("BILLS-119hr107ih" in url for url in urls)
 
 
-def test_a_first_run_leaves_the_summaries_to_the_screening_and_later_runs_walk_them(db_path):
+def test_a_backfill_reads_only_the_summaries_billstatus_may_lag_and_a_refresh_reads_them_from_its_watermark(
+        db_path):
     bill = federal(108, "Fair Shifts Act", subjects=["Artificial intelligence", "Employee hiring"])
     with emulating(Dataset(federal=[bill], as_of=day(20))) as server:
         crawl("congress", server, db_path, env=ENV)
-        assert not server.hits_to("/summaries")
-        assert _stored(db_path) == {"us-119-hr108": 1}  # its subjects and summary came with BILLSTATUS
+        first = {h.query["fromDateTime"][0] for h in server.hits_to("/summaries")}
+        assert _stored(db_path) == {"us-119-hr108": 1}  # its subjects came with BILLSTATUS
         server.hits.clear()
         crawl("congress", server, db_path, env=ENV)
-        assert server.hits_to("/summaries")
+        second = {h.query["fromDateTime"][0] for h in server.hits_to("/summaries")}
+    runs = db.connect(db_path).execute("SELECT started_at, watermark FROM crawl_runs ORDER BY id").fetchall()
+    began = datetime.fromisoformat(runs[0][0].replace("Z", "+00:00"))
+    assert len(first) == 1  # both Congresses' feeds from the same moment, not from their starts
+    lookback = datetime.fromisoformat(first.pop().replace("Z", "+00:00"))
+    assert abs(began - lookback - timedelta(days=3)) < timedelta(minutes=5)
+    overlap = timedelta(hours=float(source_config("congress").get("overlap_hours", 2)))
+    since = datetime.fromisoformat(runs[0][1].replace("Z", "+00:00")) - overlap
+    assert second == {since.strftime("%Y-%m-%dT%H:%M:%SZ")}

@@ -711,6 +711,8 @@ class CongressSpider(CongressApi):
         self.incomplete: set[str] = set()
         self.finished: set[str] = set()
         self.report = {"bills_seen": 0, "candidates": 0, "screened": 0}
+        if self.watch_only:
+            self.report["only"] = "watchlist"
         self.remembered, asked = self.remembered_congress()
         self.current: int | None = None  # recorded once a complete run has walked it
         if self.since and self.remembered and (congress_on(now) <= self.remembered or now - asked < RECHECK):
@@ -843,13 +845,24 @@ class CongressSpider(CongressApi):
             return
         yield from self.screening_requests()
         self.summaries_begun = True
-        if self.since is None:
-            return  # a first run screens every bill of its lists, summary included: the summaries add none
+        lookback = None
+        if self.since is None or not self.completed_before():
+            # A backfill screens every bill of its lists, summary included: the summaries feed need only
+            # cover what BILLSTATUS may not have caught up with.
+            days = float(self.config.get("summaries_lookback_days", 3))
+            until = datetime.fromisoformat(self.until.replace("Z", "+00:00"))
+            lookback = (until - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
         for feed, since in self.feeds:
-            swalk = Walk(since)
+            swalk = Walk(max(since, lookback) if lookback else since)
             self.walks.append(swalk)
             yield self.api_request(f"/summaries{feed}", self.window(swalk), callback=self.parse_summaries,
                                    cb_kwargs={"walk": swalk})
+
+    def completed_before(self) -> bool:
+        """Whether a regular run (not one for the watchlist only) has read the change feeds to the end."""
+        return self.run.db.execute(
+            "SELECT 1 FROM crawl_runs WHERE source = ? AND status = 'ok' AND id != ?"
+            " AND json_extract(details, '$.only') IS NULL LIMIT 1", [self.name, self.run.id]).fetchone() is not None
 
     def parse_summaries(self, response: Response, walk: Walk) -> Iterator[scrapy.Request]:
         data = self.page(response)
