@@ -334,8 +334,21 @@ class Snapshot:
         return sum(1 for row, _ in self.items.values() if dict(row).get("source") == source)
 
 
+# Bookkeeping in source_meta of how a spider last reached an item, not of the item: the congress spider
+# records the bill list's stamps, or only the detail's when a search or the summaries brought the bill.
+_REACHED = ("list_update",)
+
+
 def _rows(database: sqlite_utils.Database, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
-    return [{k: v for k, v in row.items() if k not in _VOLATILE} for row in database.query(sql, params or [])]
+    rows = []
+    for row in database.query(sql, params or []):
+        kept = {k: v for k, v in row.items() if k not in _VOLATILE}
+        if isinstance(kept.get("source_meta"), str):
+            meta = json.loads(kept["source_meta"])
+            if isinstance(meta, dict):
+                kept["source_meta"] = json.dumps({k: v for k, v in meta.items() if k not in _REACHED}, sort_keys=True)
+        rows.append(kept)
+    return rows
 
 
 def snapshot(db_path: Path, source: str, stamp: str) -> Snapshot:
