@@ -18,7 +18,8 @@ import os
 import re
 import smtplib
 import ssl
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
@@ -69,7 +70,15 @@ _SETTINGS = ("subject", "recipients", "topics", "jurisdictions", "kinds", "min_p
 
 
 class DigestFailed(RuntimeError):
-    """The digest could not be sent; the message is one line for the operator, with no secret in it."""
+    """The digest could not be sent; the message is one line for the operator, with no secret in it.
+
+    ``refused`` holds the recipients the server answered for (address → code and reply) when it
+    refused them or the message; it is empty when the server could not be reached or refused the sender.
+    """
+
+    def __init__(self, message: str, refused: Mapping[str, tuple[int, str]] | None = None) -> None:
+        super().__init__(message)
+        self.refused = dict(refused or {})
 
 
 # --- definitions ---------------------------------------------------------------------------------
@@ -732,10 +741,14 @@ class SmtpSettings:
                    password=env.get("SMTP_PASSWORD") or None, starttls=starttls and not use_ssl, ssl=use_ssl)
 
 
-def deliver(message: EmailMessage, settings: SmtpSettings) -> dict[str, tuple[int, bytes]]:
-    """Hand the message to the server; returns the recipients it refused while accepting the rest.
+def deliver(message: EmailMessage, settings: SmtpSettings,
+            to: Sequence[str] | None = None) -> dict[str, tuple[int, str]]:
+    """Hand the message to the server for ``to`` (default: its To header); returns the recipients refused.
 
     Raises DigestFailed when the server did not accept the message for anyone.
+    Once the server answered 250 to the message it has it, for every recipient it
+    did not refuse: what it says to QUIT afterwards, or a connection dropped then,
+    changes nothing, or the next run would send a second copy.
     """
     context = ssl.create_default_context()
     try:
@@ -744,14 +757,31 @@ def deliver(message: EmailMessage, settings: SmtpSettings) -> dict[str, tuple[in
                                                     context=context)
         else:
             client = smtplib.SMTP(settings.host, settings.port, timeout=SMTP_TIMEOUT)
-        with client:
-            if settings.starttls:
-                client.starttls(context=context)
-            if settings.user:
-                client.login(settings.user, settings.password or "")
-            return client.send_message(message)
     except (smtplib.SMTPException, OSError) as exc:
-        raise DigestFailed(_redact(_reason(exc, settings), settings.password)) from None
+        raise _failed(exc, settings, ()) from None
+    try:
+        if settings.starttls:
+            client.starttls(context=context)
+        if settings.user:
+            client.login(settings.user, settings.password or "")
+        refused = client.send_message(message, to_addrs=list(to) if to else None)
+    except (smtplib.SMTPException, OSError) as exc:
+        client.close()
+        raise _failed(exc, settings, to or ()) from None
+    with suppress(smtplib.SMTPException, OSError):
+        client.quit()
+    client.close()
+    return {address: (code, _text(reply)) for address, (code, reply) in refused.items()}
+
+
+def _failed(exc: BaseException, settings: SmtpSettings, to: Sequence[str]) -> DigestFailed:
+    """The one-line failure; for a refusal of the recipients or of the message itself, who was refused."""
+    refused: dict[str, tuple[int, str]] = {}
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        refused = {address: (code, _text(reply)) for address, (code, reply) in exc.recipients.items()}
+    elif isinstance(exc, smtplib.SMTPDataError):
+        refused = dict.fromkeys(to, (exc.smtp_code, _text(exc.smtp_error)))
+    return DigestFailed(_redact(_reason(exc, settings), settings.password), refused)
 
 
 def _reason(exc: BaseException, settings: SmtpSettings) -> str:

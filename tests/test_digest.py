@@ -48,12 +48,32 @@ short:
 
 
 class Collector:
-    """An aiosmtpd handler that keeps what it accepts and answers ``reply`` to each message."""
+    """An aiosmtpd handler that keeps what it accepts and answers ``reply`` to each message.
+
+    ``refuse`` maps an address to the reply its RCPT gets instead of 250; ``goodbye`` is the answer to
+    QUIT, or "drop" to close the connection instead, as a server that accepted the message may.
+    """
 
     def __init__(self) -> None:
         self.messages: list[tuple[list[str], email.message.EmailMessage]] = []
         self.reply = "250 OK"
         self.delay = 0.0
+        self.refuse: dict[str, str] = {}
+        self.refused: list[str] = []
+        self.goodbye = "221 Bye"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if address in self.refuse:
+            self.refused.append(address)
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 OK"
+
+    async def handle_QUIT(self, server, session, envelope):  # noqa: N802
+        if self.goodbye == "drop":
+            server.transport.close()
+        return self.goodbye
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
         if self.delay:
@@ -224,6 +244,18 @@ def test_refused_message_is_not_marked_sent_and_the_next_run_sends_it_all(fresh_
     text, _ = _parts(smtp.messages[0][1])
     assert "CA AB 1836" in text and "NY S 8420" in text
     assert _rows(fresh_db)[-1] == ("daily", "sent", 1, 2)
+
+
+@pytest.mark.parametrize("goodbye", ["421 4.4.2 closing connection", "drop"])
+def test_a_message_accepted_before_a_bad_goodbye_is_sent_once_in_three_runs(fresh_db, db_path, smtp, env, goodbye):
+    _save(fresh_db, _replica_bill())
+    smtp.goodbye = goodbye
+
+    runs = [CliRunner().invoke(cli, ["digest", "daily", "--db", str(db_path)], env=env) for _ in range(3)]
+
+    assert len(smtp.messages) == 1
+    assert _rows(fresh_db) == [("daily", "sent", 1, 1)]
+    assert [run.exit_code for run in runs] == [0, 0, 0]
 
 
 def test_send_failure_is_one_line_exit_non_zero_and_never_shows_the_password(fresh_db, db_path, smtp, env):
