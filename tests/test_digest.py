@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 import re
 import socket
 import threading
@@ -246,6 +247,12 @@ def test_refused_message_is_not_marked_sent_and_the_next_run_sends_it_all(fresh_
     assert _rows(fresh_db)[-1] == ("daily", "sent", 1, 2)
 
 
+def _deliveries(database) -> list[dict[str, tuple[str, int]]]:
+    """Each digest's recipients: what became of each, after how many tries."""
+    return [{address: (d["status"], d["tries"]) for address, d in json.loads(row[0] or "{}").items()}
+            for row in database.execute("SELECT deliveries FROM digests ORDER BY id")]
+
+
 @pytest.mark.parametrize("goodbye", ["421 4.4.2 closing connection", "drop"])
 def test_a_message_accepted_before_a_bad_goodbye_is_sent_once_in_three_runs(fresh_db, db_path, smtp, env, goodbye):
     _save(fresh_db, _replica_bill())
@@ -256,6 +263,64 @@ def test_a_message_accepted_before_a_bad_goodbye_is_sent_once_in_three_runs(fres
     assert len(smtp.messages) == 1
     assert _rows(fresh_db) == [("daily", "sent", 1, 1)]
     assert [run.exit_code for run in runs] == [0, 0, 0]
+
+
+def test_a_refused_recipient_is_recorded_and_only_it_gets_that_digest_next_run(fresh_db, db_path, smtp, env):
+    _save(fresh_db, _replica_bill())
+    smtp.refuse = {"deputy@union.example": "550 5.1.1 <deputy@union.example>: mailbox disabled"}
+
+    first = _send(db_path, env)
+
+    assert first.status == "sent"
+    assert "sent to director@union.example:" in first.line
+    assert "deputy@union.example (550 5.1.1 <deputy@union.example>: mailbox disabled)" in first.line
+    assert _deliveries(fresh_db) == [{"director@union.example": ("accepted", 1),
+                                      "deputy@union.example": ("refused", 1)}]
+    smtp.refuse = {}
+    _save(fresh_db, _replica_bill("ny", "S 8420"))
+
+    second = _send(db_path, env)
+    third = _send(db_path, env)
+
+    assert (second.status, third.status) == ("sent", "nothing")
+    assert second.retries == ["daily: events 1–1 sent to deputy@union.example, refused before"]
+    assert [recipients for recipients, _ in smtp.messages] == [
+        ["director@union.example"], ["deputy@union.example"], ["director@union.example", "deputy@union.example"]]
+    first_copy, retried, _ = (message for _, message in smtp.messages)
+    assert retried["Message-ID"] == first_copy["Message-ID"]
+    assert "CA AB 1836" in _parts(retried)[0] and "NY S 8420" not in _parts(retried)[0]
+    assert _deliveries(fresh_db) == [
+        {"director@union.example": ("accepted", 1), "deputy@union.example": ("accepted", 2)},
+        {"director@union.example": ("accepted", 1), "deputy@union.example": ("accepted", 1)}]
+
+
+@pytest.mark.parametrize(("reply", "tries"), [("550 5.1.1 no such user", 2), ("452 4.2.2 mailbox full", 4)])
+def test_a_recipient_refused_every_time_is_given_up_after_its_retries(fresh_db, db_path, smtp, env, reply, tries):
+    _save(fresh_db, _replica_bill())
+    smtp.refuse = {"deputy@union.example": reply}
+
+    outcomes = [_send(db_path, env) for _ in range(6)]
+
+    assert smtp.refused == ["deputy@union.example"] * tries
+    assert [recipients for recipients, _ in smtp.messages] == [["director@union.example"]]
+    assert _deliveries(fresh_db) == [{"director@union.example": ("accepted", 1),
+                                      "deputy@union.example": ("given up", tries)}]
+    assert outcomes[tries - 1].retries == [
+        f"daily: gave up on deputy@union.example after {tries} tries ({reply}); events 1–1 not sent to them"]
+    assert [o.retries for o in outcomes[tries:]] == [[]] * (6 - tries)
+
+
+def test_a_retry_the_server_cannot_take_leaves_the_recipient_waiting_and_sends_nothing(fresh_db, db_path, smtp, env):
+    _save(fresh_db, _replica_bill())
+    smtp.refuse = {"deputy@union.example": "451 4.3.0 try again later"}
+    _send(db_path, env)
+    env = {**env, "SMTP_PORT": str(_free_port())}  # nothing listens there
+
+    with pytest.raises(DigestFailed, match="could not talk to the mail server"):
+        _send(db_path, env)
+
+    assert _deliveries(fresh_db) == [{"director@union.example": ("accepted", 1),
+                                      "deputy@union.example": ("refused", 1)}]
 
 
 def test_send_failure_is_one_line_exit_non_zero_and_never_shows_the_password(fresh_db, db_path, smtp, env):
@@ -457,3 +522,33 @@ def test_min_priority_keeps_only_bills_positioned_at_least_that_high(fresh_db):
     digest = select_digest(fresh_db, urgent, today=TODAY)
 
     assert [item.label for section in digest.sections for item in section.items] == ["CA AB 1"]
+
+
+
+def test_a_refused_recipient_taken_off_the_list_is_not_sent_it_again(fresh_db, db_path, smtp, env, tmp_path):
+    _save(fresh_db, _replica_bill())
+    smtp.refuse = {"deputy@union.example": "452 4.2.2 mailbox full"}
+    _send(db_path, env)
+    smtp.refuse = {}
+    (tmp_path / "digests.yml").write_text(DIGESTS.replace(", deputy@union.example", ""))
+
+    outcome = _send(db_path, env)
+
+    assert outcome.retries == ["daily: events 1–1 not sent again to deputy@union.example: no longer a recipient "
+                               "of this digest"]
+    assert [recipients for recipients, _ in smtp.messages] == [["director@union.example"]]
+    assert _deliveries(fresh_db) == [{"director@union.example": ("accepted", 1),
+                                      "deputy@union.example": ("removed", 1)}]
+
+
+def test_a_retry_refused_at_data_counts_as_a_try(fresh_db, db_path, smtp, env):
+    _save(fresh_db, _replica_bill())
+    smtp.refuse = {"deputy@union.example": "550 5.1.1 mailbox disabled"}
+    _send(db_path, env)
+    smtp.refuse, smtp.reply = {}, "554 5.7.1 rejected as spam"
+
+    assert _send(db_path, env).retries == [
+        "daily: gave up on deputy@union.example after 2 tries (554 5.7.1 rejected as spam); events 1–1 not sent "
+        "to them"]
+    assert _deliveries(fresh_db) == [{"director@union.example": ("accepted", 1),
+                                      "deputy@union.example": ("given up", 2)}]
