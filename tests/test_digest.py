@@ -9,7 +9,7 @@ import re
 import socket
 import threading
 import time
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -438,17 +438,69 @@ def test_dry_run_sends_and_records_nothing_and_writes_the_eml(fresh_db, db_path,
     assert saved["Subject"] == "AI Labor Watch, daily: 1 new bill"
 
 
-def test_footer_lists_source_health_flags(fresh_db, db_path, smtp, env, monkeypatch):
-    import scrapers.health
+def _crawl_run(database, source: str, started: str, status: str, message: str | None = None) -> None:
+    database["crawl_runs"].insert({"source": source, "started_at": started, "finished_at": started,
+                                   "status": status, "items": 3, "message": message})
 
-    monkeypatch.setattr(scrapers.health, "source_flags",
-                        lambda database: ["openstates: no successful run for 3 days"], raising=False)
+
+def test_footer_names_the_sources_that_failed_were_skipped_or_stopped_early_and_their_last_ok_run(
+        fresh_db, db_path, smtp, env, tmp_path, monkeypatch):
+    schedule = tmp_path / "schedule.yml"
+    schedule.write_text('sources:\n  congress: {cron: "0 6 * * *"}\n  regulations_gov: {cron: "0 6 * * *"}\n')
+    monkeypatch.setenv("AILABOR_SCHEDULE", str(schedule))
+    _crawl_run(fresh_db, "congress", "2025-03-01T06:20:00+00:00", "ok")
+    _crawl_run(fresh_db, "congress", "2025-03-02T06:20:00+00:00", "failed", "could not reach api.congress.gov")
+    _crawl_run(fresh_db, "openstates", "2025-03-02T07:00:00+00:00", "skipped", "OPENSTATES_API_KEY is not set")
+    _crawl_run(fresh_db, "federal_register", "2025-03-01T12:15:00+00:00", "ok")
+    _crawl_run(fresh_db, "federal_register", "2025-03-02T12:15:00+00:00", "partial", "quota spent")
+    _crawl_run(fresh_db, "federal_register", "2025-03-03T12:15:00+00:00", "running")
+    _crawl_run(fresh_db, "regulations_gov", "2025-03-01T08:00:00+00:00", "ok")  # ok, but long overdue
+    _crawl_run(fresh_db, "openstates_events", "2025-03-01T08:00:00+00:00", "failed", "timed out")
+    _crawl_run(fresh_db, "openstates_events", "2025-03-02T08:00:00+00:00", "ok")  # recovered
     _save(fresh_db, _replica_bill())
 
     _send(db_path, env)
 
     for part in _parts(smtp.messages[0][1]):
-        assert "openstates: no successful run for 3 days" in part
+        assert "this digest may be incomplete" in part
+        assert "every source ran normally" not in part
+        assert ("congress failed on Sun 2 Mar 2025, 06:20 UTC (could not reach api.congress.gov); "
+                "last ok run Sat 1 Mar 2025, 06:20 UTC") in part
+        assert "openstates was skipped on Sun 2 Mar 2025, 07:00 UTC (OPENSTATES_API_KEY is not set); " \
+               "no ok run yet" in part
+        assert ("federal_register stopped early on Sun 2 Mar 2025, 12:15 UTC (quota spent); "
+                "last ok run Sat 1 Mar 2025, 12:15 UTC") in part
+        assert "regulations_gov: stale: no success since 2025-03-01 08:00 UTC" in part
+        assert "congress: stale" not in part  # one line per source
+        assert "openstates_events" not in part
+
+
+def test_footer_does_not_call_a_run_that_failed_an_hour_ago_normal(fresh_db, db_path, smtp, env):
+    now = datetime.now(UTC)
+    _crawl_run(fresh_db, "congress", (now - timedelta(hours=5)).isoformat(), "ok")
+    _crawl_run(fresh_db, "congress", (now - timedelta(hours=1)).isoformat(), "failed", "HTTP 503 from upstream")
+    _save(fresh_db, _replica_bill())
+
+    _send(db_path, env)
+
+    for part in _parts(smtp.messages[0][1]):
+        assert "every source ran normally" not in part
+        assert "this digest may be incomplete" in part and "congress failed on " in part
+        assert "(HTTP 503 from upstream); last ok run " in part
+
+
+def test_footer_says_every_source_ran_normally_only_when_each_last_run_was_ok(fresh_db, db_path, smtp, env):
+    _save(fresh_db, _replica_bill())
+    _send(db_path, env)
+    _crawl_run(fresh_db, "congress", datetime.now(UTC).isoformat(), "ok")
+    _save(fresh_db, _replica_bill("ny", "S 8420"))
+    _send(db_path, env)
+
+    before_any_crawl, after_a_good_one = (_parts(message) for _, message in smtp.messages)
+    for part in before_any_crawl:
+        assert "no source has run yet" in part and "every source ran normally" not in part
+    for part in after_a_good_one:
+        assert "every source ran normally" in part and "may be incomplete" not in part
 
 
 def test_sending_without_smtp_settings_is_refused_before_anything_happens(fresh_db, db_path, env):
