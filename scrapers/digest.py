@@ -734,6 +734,16 @@ def _address(sender: str) -> str:
 # --- sending -------------------------------------------------------------------------------------
 
 
+def _check_sender(sender: str) -> str:
+    """DIGEST_FROM as the From header takes it: a line break in it would start a header of its own."""
+    if not sender.isprintable():
+        raise ConfigError("DIGEST_FROM must be one line, without line breaks or control characters, such as "
+                          "'AI Labor Watch <alerts@example.org>'")
+    if not _ADDRESS.match(_address(sender)):
+        raise ConfigError("DIGEST_FROM must be an email address, such as 'AI Labor Watch <alerts@example.org>'")
+    return sender
+
+
 def _env_flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     value = env.get(name, "").strip().lower()
     if not value:
@@ -765,8 +775,7 @@ class SmtpSettings:
             missing = " and ".join(n for n, v in (("SMTP_HOST", host), ("DIGEST_FROM", sender)) if not v)
             raise ConfigError(f"{missing} not set: set SMTP_HOST, DIGEST_FROM (and SMTP_PORT, SMTP_USER, "
                               "SMTP_PASSWORD as your mail provider says) to send digests, or use --dry-run")
-        if not _ADDRESS.match(_address(sender)):
-            raise ConfigError("DIGEST_FROM must be an email address, such as 'AI Labor Watch <alerts@example.org>'")
+        _check_sender(sender)
         use_ssl = _env_flag(env, "SMTP_SSL", False)
         starttls = _env_flag(env, "SMTP_STARTTLS", not use_ssl)
         user = env.get("SMTP_USER") or None
@@ -878,7 +887,8 @@ def run_digest(name: str, db_file: str | os.PathLike[str] | None = None, *, dry_
     env = os.environ if env is None else env
     definition = get_digest(name, Path(env.get("AILABOR_DIGESTS") or DIGESTS_FILE))
     settings = None if dry_run else SmtpSettings.from_env(env)
-    sender = settings.sender if settings else (env.get("DIGEST_FROM") or "AI Labor Watch <ailabor@localhost>")
+    sender = settings.sender if settings else _check_sender(env.get("DIGEST_FROM", "").strip()
+                                                            or "AI Labor Watch <ailabor@localhost>")
     site = env.get("AILABOR_SITE_URL")
     database = db.connect(db_file)
     try:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import os
 import re
 import socket
+import subprocess
+import sys
 import threading
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -522,6 +525,9 @@ def test_sending_without_smtp_settings_is_refused_before_anything_happens(fresh_
     ("daily:\n  subject: Hi\n  recipients: [a@b.example]\n  look_ahead_days: soon\n", "whole number of days"),
     ("daily:\n  subject: Hi\n  recipients: [a@b.example]\n  watch_only: true\n", "unknown setting 'watch_only'"),
     ("daily:\n  subject: Hi\n  recipients: [a@b.example]\n  kinds: [bill_moved]\n", "'bill_moved' is not a kind"),
+    # Both end up in headers: a line break in either would add one.
+    ('daily:\n  subject: "Hi\\r\\nBcc: x@evil.example"\n  recipients: [a@b.example]\n', "one line of text"),
+    ('daily:\n  subject: Hi\n  recipients: ["a@b.example\\r\\nBcc: x@evil.example"]\n', "is not an email address"),
 ])
 def test_a_malformed_digests_file_is_one_line_saying_what_to_fix(tmp_path, db_path, content, says):
     bad = tmp_path / "digests.yml"
@@ -604,3 +610,43 @@ def test_a_retry_refused_at_data_counts_as_a_try(fresh_db, db_path, smtp, env):
         "to them"]
     assert _deliveries(fresh_db) == [{"director@union.example": ("accepted", 1),
                                       "deputy@union.example": ("given up", 2)}]
+
+
+def _ailabor(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The installed command as cron runs it: what a person reads is all of stdout and stderr."""
+    return subprocess.run([sys.executable, "-m", "scrapers.cli", *args], env={**os.environ, **env},
+                          cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=60,
+                          check=False)
+
+
+def _one_line_error(done: subprocess.CompletedProcess[str]) -> str:
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    lines = (done.stdout + done.stderr).strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ailabor: "), lines
+    return lines[0]
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_a_digests_file_that_is_not_utf8_is_one_line(tmp_path, db_path, env, dry_run):
+    latin1 = tmp_path / "digests.yml"
+    latin1.write_bytes("daily:\n  subject: \"Café\"\n  recipients: [a@b.example]\n".encode("latin-1"))
+
+    done = _ailabor("digest", "daily", "--db", str(db_path), *(["--dry-run"] if dry_run else []),
+                    env={**env, "AILABOR_DIGESTS": str(latin1)})
+
+    assert "digests.yml" in _one_line_error(done) and "UTF-8" in done.stderr
+
+
+@pytest.mark.parametrize("sender", ["AI Labor Watch <alerts@union.example>\r\nBcc: everyone@evil.example",
+                                    "alerts@union.example\nBcc: everyone@evil.example",
+                                    "AI Labor Watch\r\n <alerts@union.example>"])
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_a_line_break_in_digest_from_is_refused_in_one_line(fresh_db, db_path, smtp, env, sender, dry_run):
+    _save(fresh_db, _replica_bill())
+
+    done = _ailabor("digest", "daily", "--db", str(db_path), *(["--dry-run"] if dry_run else []),
+                    env={**env, "DIGEST_FROM": sender})
+
+    assert "DIGEST_FROM" in _one_line_error(done)
+    assert smtp.messages == [] and _rows(fresh_db) == []
