@@ -819,16 +819,17 @@ def deliver(message: EmailMessage, settings: SmtpSettings,
     with suppress(smtplib.SMTPException, OSError):
         client.quit()
     client.close()
-    return {address: (code, _text(reply)) for address, (code, reply) in refused.items()}
+    return {address: (code, _redact(_text(reply), settings.password)) for address, (code, reply) in refused.items()}
 
 
 def _failed(exc: BaseException, settings: SmtpSettings, to: Sequence[str]) -> DigestFailed:
     """The one-line failure; for a refusal of the recipients or of the message itself, who was refused."""
     refused: dict[str, tuple[int, str]] = {}
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        refused = {address: (code, _text(reply)) for address, (code, reply) in exc.recipients.items()}
+        refused = {address: (code, _redact(_text(reply), settings.password))
+                   for address, (code, reply) in exc.recipients.items()}
     elif isinstance(exc, smtplib.SMTPDataError):
-        refused = dict.fromkeys(to, (exc.smtp_code, _text(exc.smtp_error)))
+        refused = dict.fromkeys(to, (exc.smtp_code, _redact(_text(exc.smtp_error), settings.password)))
     return DigestFailed(_redact(_reason(exc, settings), settings.password), refused)
 
 

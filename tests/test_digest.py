@@ -583,6 +583,18 @@ def test_min_priority_keeps_only_bills_positioned_at_least_that_high(fresh_db):
 
 
 
+def test_a_refusal_that_echoes_the_password_is_stored_and_shown_without_it(fresh_db, db_path, smtp, env):
+    _save(fresh_db, _replica_bill())
+    smtp.refuse = {"deputy@union.example": f"550 5.7.1 relay denied for {PASSWORD}"}
+
+    outcomes = [_send(db_path, {**env, "SMTP_PASSWORD": PASSWORD}) for _ in range(2)]
+
+    shown = " ".join(line for o in outcomes for line in [o.line, *o.retries])
+    stored = fresh_db.execute("SELECT group_concat(message) || group_concat(deliveries) FROM digests").fetchone()[0]
+    assert "relay denied for [hidden]" in shown and "relay denied for [hidden]" in stored
+    assert PASSWORD not in shown and PASSWORD not in stored
+
+
 def test_a_refused_recipient_taken_off_the_list_is_not_sent_it_again(fresh_db, db_path, smtp, env, tmp_path):
     _save(fresh_db, _replica_bill())
     smtp.refuse = {"deputy@union.example": "452 4.2.2 mailbox full"}
