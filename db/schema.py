@@ -284,6 +284,14 @@ def m005_coverage(db: sqlite_utils.Database) -> None:
     db["crawl_errors"].create_index(["kind", "url"])
 
 
+@migrations()
+def m006_digest_deliveries(db: sqlite_utils.Database) -> None:
+    # What the mail server said about each recipient of a digest (JSON by address), so that the ones it
+    # refused are tried again and the ones it accepted never get a second copy. A column of `digests`
+    # rather than a table of its own: the addresses stay wherever digests stay, off the public site.
+    db["digests"].add_column("deliveries", str)
+
+
 def migrate(db: sqlite_utils.Database) -> None:
     """Bring a database of any earlier schema up to date; a no-op on a current one."""
     migrations.apply(db)

@@ -264,7 +264,8 @@ def digest(name: str, dry_run: bool, out: str | None, db_file: str | None) -> No
 
     Exits 0 when sent or when there was nothing to send; non-zero, with one
     line saying why, when the mail server did not take it (the next run
-    sends it then).
+    sends it then). A recipient the server refused gets that digest on the
+    next run, alone: a line says so for each.
     """
     from scrapers.digest import DigestFailed, run_digest
 
@@ -274,6 +275,8 @@ def digest(name: str, dry_run: bool, out: str | None, db_file: str | None) -> No
         raise Failure(str(exc)) from exc
     if outcome.preview:
         click.echo(outcome.preview)
+    for line in outcome.retries:
+        click.echo(line)
     click.echo(outcome.line)
 
 

@@ -6,9 +6,10 @@ keeps those its filters allow, renders one email (plain text and HTML) and
 sends it over SMTP. The promise is the one readers of commercial trackers
 miss most: no alert is lost and none is repeated. So the range of events
 is recorded as sent only after the server accepted the message; a failed
-send leaves the range for the next run; a lock file keeps two runs of one
-digest from sending together, and the operating system drops the lock of a
-run that dies.
+send leaves the range for the next run; a recipient the server refused gets
+that message again, alone, on the next runs (each recipient's outcome is kept
+in ``digests.deliveries``); a lock file keeps two runs of one digest from
+sending together, and the operating system drops the lock of a run that dies.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import os
 import re
 import smtplib
 import ssl
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
@@ -69,7 +71,15 @@ _SETTINGS = ("subject", "recipients", "topics", "jurisdictions", "kinds", "min_p
 
 
 class DigestFailed(RuntimeError):
-    """The digest could not be sent; the message is one line for the operator, with no secret in it."""
+    """The digest could not be sent; the message is one line for the operator, with no secret in it.
+
+    ``refused`` holds the recipients the server answered for (address → code and reply) when it
+    refused them or the message; it is empty when the server could not be reached or refused the sender.
+    """
+
+    def __init__(self, message: str, refused: Mapping[str, tuple[int, str]] | None = None) -> None:
+        super().__init__(message)
+        self.refused = dict(refused or {})
 
 
 # --- definitions ---------------------------------------------------------------------------------
@@ -332,13 +342,19 @@ SELECT tt.{key}, tt.topic, coalesce(t.name, tt.topic), tt.matched
 
 
 def select_digest(database: sqlite_utils.Database, definition: DigestDef, *, today: date | None = None,
-                  site_url: str | None = None) -> Digest:
-    """What ``definition`` has to tell after its last sent event, in a fixed number of queries."""
+                  site_url: str | None = None, span: tuple[int, int] | None = None) -> Digest:
+    """What ``definition`` has to tell after its last sent event, in a fixed number of queries.
+
+    ``span`` (after, up to) selects the events of an earlier digest instead, to send it again.
+    """
     today = today or datetime.now(UTC).date()
     site = (site_url or os.environ.get("AILABOR_SITE_URL") or DEFAULT_SITE_URL).rstrip("/")
-    after = last_sent_event(database, definition.name)
-    # Bounding every query by the newest event keeps the range exact while a crawl writes more.
-    upto = database.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
+    if span:
+        after, upto = span
+    else:
+        after = last_sent_event(database, definition.name)
+        # Bounding every query by the newest event keeps the range exact while a crawl writes more.
+        upto = database.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
     horizon = today + timedelta(days=definition.look_ahead_days or -1)
     params = {"after": after, "upto": upto, "today": today.isoformat(), "horizon": horizon.isoformat()}
     events = database.execute(
@@ -619,14 +635,46 @@ def _when(value: Any) -> str:
     return text + f", {moment.hour:02d}:{moment.minute:02d}" if len(value) > 10 else text
 
 
+# How the footer tells what a source's last run did when it was not ok.
+_NOT_OK = {"failed": "failed", "skipped": "was skipped", "partial": "stopped early"}
+
+# Each source's last finished run, and when it last ran ok: news since then may be missing.
+_LAST_RUNS_SQL = """
+SELECT r.source, r.status, r.started_at, r.message,
+       (SELECT max(coalesce(ok.finished_at, ok.started_at)) FROM crawl_runs ok
+         WHERE ok.source = r.source AND ok.status = 'ok') AS last_ok
+  FROM crawl_runs r
+ WHERE r.id IN (SELECT max(id) FROM crawl_runs WHERE status != 'running' GROUP BY source)
+ ORDER BY r.source
+"""
+
+
 def _health_flags(database: sqlite_utils.Database) -> list[str]:
-    """The sources in trouble, so a quiet digest is not mistaken for a quiet week."""
+    """The sources in trouble, so a quiet digest is not mistaken for a quiet week.
+
+    First each source whose last finished run was not ok, with when it last
+    ran ok; then the flags of ``ailabor status`` (stale, suspicious) for the
+    other sources. Before any crawl, that nothing has run yet.
+    """
     try:
+        runs = database.execute(_LAST_RUNS_SQL).fetchall()
+        if not runs:
+            return ["no source has run yet"]
+        # Imported here: health reads the schedule, whose module loads APScheduler.
         from scrapers.health import source_flags
-    except ImportError:  # the source-health flags land separately; until then the footer has none
-        return []
-    try:
-        return [_one_line(flag) for flag in source_flags(database)]
+
+        flags, troubled = [], set()
+        for source, status, started, message, last_ok in runs:
+            if status == "ok":
+                continue
+            troubled.add(source)
+            why = f" ({_title(message)})" if message else ""
+            since = f"last ok run {_when(last_ok)} UTC" if last_ok else "no ok run yet"
+            flags.append(f"{source} {_NOT_OK.get(status, status)} on {_when(started)} UTC{why}; {since}")
+        # One line per source: a source that failed is often stale as well.
+        flags.extend(flag for flag in map(_one_line, source_flags(database))
+                     if flag.split(":", 1)[0] not in troubled)
+        return flags
     except Exception as exc:  # a broken health check must not cost the director the digest
         return [f"source health could not be checked: {_one_line(exc)}"]
 
@@ -686,6 +734,16 @@ def _address(sender: str) -> str:
 # --- sending -------------------------------------------------------------------------------------
 
 
+def _check_sender(sender: str) -> str:
+    """DIGEST_FROM as the From header takes it: a line break in it would start a header of its own."""
+    if not sender.isprintable():
+        raise ConfigError("DIGEST_FROM must be one line, without line breaks or control characters, such as "
+                          "'AI Labor Watch <alerts@example.org>'")
+    if not _ADDRESS.match(_address(sender)):
+        raise ConfigError("DIGEST_FROM must be an email address, such as 'AI Labor Watch <alerts@example.org>'")
+    return sender
+
+
 def _env_flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     value = env.get(name, "").strip().lower()
     if not value:
@@ -717,8 +775,7 @@ class SmtpSettings:
             missing = " and ".join(n for n, v in (("SMTP_HOST", host), ("DIGEST_FROM", sender)) if not v)
             raise ConfigError(f"{missing} not set: set SMTP_HOST, DIGEST_FROM (and SMTP_PORT, SMTP_USER, "
                               "SMTP_PASSWORD as your mail provider says) to send digests, or use --dry-run")
-        if not _ADDRESS.match(_address(sender)):
-            raise ConfigError("DIGEST_FROM must be an email address, such as 'AI Labor Watch <alerts@example.org>'")
+        _check_sender(sender)
         use_ssl = _env_flag(env, "SMTP_SSL", False)
         starttls = _env_flag(env, "SMTP_STARTTLS", not use_ssl)
         user = env.get("SMTP_USER") or None
@@ -732,10 +789,14 @@ class SmtpSettings:
                    password=env.get("SMTP_PASSWORD") or None, starttls=starttls and not use_ssl, ssl=use_ssl)
 
 
-def deliver(message: EmailMessage, settings: SmtpSettings) -> dict[str, tuple[int, bytes]]:
-    """Hand the message to the server; returns the recipients it refused while accepting the rest.
+def deliver(message: EmailMessage, settings: SmtpSettings,
+            to: Sequence[str] | None = None) -> dict[str, tuple[int, str]]:
+    """Hand the message to the server for ``to`` (default: its To header); returns the recipients refused.
 
     Raises DigestFailed when the server did not accept the message for anyone.
+    Once the server answered 250 to the message it has it, for every recipient it
+    did not refuse: what it says to QUIT afterwards, or a connection dropped then,
+    changes nothing, or the next run would send a second copy.
     """
     context = ssl.create_default_context()
     try:
@@ -744,14 +805,32 @@ def deliver(message: EmailMessage, settings: SmtpSettings) -> dict[str, tuple[in
                                                     context=context)
         else:
             client = smtplib.SMTP(settings.host, settings.port, timeout=SMTP_TIMEOUT)
-        with client:
-            if settings.starttls:
-                client.starttls(context=context)
-            if settings.user:
-                client.login(settings.user, settings.password or "")
-            return client.send_message(message)
     except (smtplib.SMTPException, OSError) as exc:
-        raise DigestFailed(_redact(_reason(exc, settings), settings.password)) from None
+        raise _failed(exc, settings, ()) from None
+    try:
+        if settings.starttls:
+            client.starttls(context=context)
+        if settings.user:
+            client.login(settings.user, settings.password or "")
+        refused = client.send_message(message, to_addrs=list(to) if to else None)
+    except (smtplib.SMTPException, OSError) as exc:
+        client.close()
+        raise _failed(exc, settings, to or ()) from None
+    with suppress(smtplib.SMTPException, OSError):
+        client.quit()
+    client.close()
+    return {address: (code, _redact(_text(reply), settings.password)) for address, (code, reply) in refused.items()}
+
+
+def _failed(exc: BaseException, settings: SmtpSettings, to: Sequence[str]) -> DigestFailed:
+    """The one-line failure; for a refusal of the recipients or of the message itself, who was refused."""
+    refused: dict[str, tuple[int, str]] = {}
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        refused = {address: (code, _redact(_text(reply), settings.password))
+                   for address, (code, reply) in exc.recipients.items()}
+    elif isinstance(exc, smtplib.SMTPDataError):
+        refused = dict.fromkeys(to, (exc.smtp_code, _redact(_text(exc.smtp_error), settings.password)))
+    return DigestFailed(_redact(_reason(exc, settings), settings.password), refused)
 
 
 def _reason(exc: BaseException, settings: SmtpSettings) -> str:
@@ -788,6 +867,13 @@ class Outcome:
     status: str  # sent, empty, nothing, busy, dry-run
     line: str
     preview: str | None = None
+    retries: list[str] = field(default_factory=list)  # one line per recipient an earlier digest was sent again
+
+
+# How many later runs try again a recipient the server refused. A 4xx says "not now" (a full mailbox,
+# greylisting, a rate limit). A 5xx says this message will be refused again: one more run catches a
+# mailbox or a rule fixed meanwhile, and more would look like spam to the receiving server.
+RETRY_RUNS = {4: 3, 5: 1}
 
 
 def run_digest(name: str, db_file: str | os.PathLike[str] | None = None, *, dry_run: bool = False,
@@ -795,12 +881,15 @@ def run_digest(name: str, db_file: str | os.PathLike[str] | None = None, *, dry_
                env: Mapping[str, str] | None = None) -> Outcome:
     """Select, render and send digest ``name``; record it as sent only once the server accepted it.
 
-    ``AILABOR_DIGESTS`` names another definitions file, for recipients kept out of the repository.
+    First, the recipients an earlier digest was refused for get that digest again
+    (see RETRY_RUNS). ``AILABOR_DIGESTS`` names another definitions file, for
+    recipients kept out of the repository.
     """
     env = os.environ if env is None else env
     definition = get_digest(name, Path(env.get("AILABOR_DIGESTS") or DIGESTS_FILE))
     settings = None if dry_run else SmtpSettings.from_env(env)
-    sender = settings.sender if settings else (env.get("DIGEST_FROM") or "AI Labor Watch <ailabor@localhost>")
+    sender = settings.sender if settings else _check_sender(env.get("DIGEST_FROM", "").strip()
+                                                            or "AI Labor Watch <ailabor@localhost>")
     site = env.get("AILABOR_SITE_URL")
     database = db.connect(db_file)
     try:
@@ -815,7 +904,10 @@ def run_digest(name: str, db_file: str | os.PathLike[str] | None = None, *, dry_
             if not locked:
                 return Outcome("busy", f"{name}: another run is sending this digest; nothing done")
             assert settings is not None
-            return _send(database, definition, settings, today, site, out)
+            retries = _send_to_refused(database, definition, settings, today, site)
+            outcome = _send(database, definition, settings, today, site, out)
+            outcome.retries = retries
+            return outcome
     finally:
         database.close()
 
@@ -844,17 +936,99 @@ def _send(database: sqlite_utils.Database, definition: DigestDef, settings: Smtp
     with write_transaction(database):
         row_id = database["digests"].insert({**row, "status": "sending"}).last_pk
     try:
-        refused = deliver(message, settings)
+        refused = deliver(message, settings, definition.recipients)
     except DigestFailed as exc:
         with write_transaction(database):
             database["digests"].update(row_id, {"status": "failed", "message": str(exc)})
         raise
-    note = "; ".join(f"{addr} refused ({code} {_text(msg)})" for addr, (code, msg) in refused.items()) or None
+    deliveries = _tried(definition.recipients, refused, {})
+    note = _refusals(deliveries)
     with write_transaction(database):
-        database["digests"].update(row_id, {"status": "sent", "sent_at": utcnow(), "message": note})
-    span = f"events {digest.first_event_id}–{digest.last_event_id}" if digest.first_event_id else "no new events"
-    line = f"{name}: sent to {row['recipients']}: {digest.subject} ({span})"
+        database["digests"].update(row_id, {"status": "sent", "sent_at": utcnow(), "message": note,
+                                            "deliveries": json.dumps(deliveries)})
+    accepted = ", ".join(a for a, d in deliveries.items() if d["status"] == "accepted")
+    line = f"{name}: sent to {accepted}: {digest.subject} ({_span(digest.first_event_id, digest.last_event_id)})"
     return Outcome("sent", line + (f"; {note}" if note else ""))
+
+
+def _send_to_refused(database: sqlite_utils.Database, definition: DigestDef, settings: SmtpSettings,
+                     today: date | None, site: str | None) -> list[str]:
+    """Send each earlier digest again to the recipients the server refused it for, and to no one else.
+
+    The copy covers the same events and has the same Message-ID as the one the
+    others got. Returns one line per recipient tried.
+    """
+    name = definition.name
+    rows = database.execute(
+        "SELECT id, first_event_id, last_event_id, deliveries FROM digests WHERE name = ? AND status = 'sent' AND"
+        " EXISTS (SELECT 1 FROM json_each(deliveries) WHERE json_extract(value, '$.status') = 'refused')"
+        " ORDER BY id", [name]).fetchall()
+    lines = []
+    for row_id, first, last, stored in rows:
+        deliveries = json.loads(stored)
+        span = _span(first, last)
+        waiting = [a for a, d in deliveries.items() if d["status"] == "refused"]
+        # Someone taken off the list since must not get the news they were refused.
+        for address in waiting:
+            if address not in definition.recipients:
+                deliveries[address]["status"] = "removed"
+                lines.append(f"{name}: {span} not sent again to {address}: no longer a recipient of this digest")
+        to = [a for a in waiting if a in definition.recipients]
+        if to:
+            digest = select_digest(database, definition, today=today, site_url=site,
+                                   span=(first - 1, last) if first is not None else (0, 0))
+            try:
+                refused = deliver(build_message(digest, settings.sender), settings, to)
+            except DigestFailed as exc:
+                if not exc.refused:
+                    raise  # no server to take it, or it refused the sender: this run's own digest cannot go either
+                refused = exc.refused
+            deliveries.update(_tried(to, refused, deliveries))
+            lines.extend(_retry_line(name, span, address, deliveries[address]) for address in to)
+        with write_transaction(database):
+            database["digests"].update(row_id, {"deliveries": json.dumps(deliveries),
+                                                "message": _refusals(deliveries)})
+    return lines
+
+
+def _tried(to: Sequence[str], refused: Mapping[str, tuple[int, str]],
+           before: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each recipient's record after one more try: accepted, refused (tried again later) or given up."""
+    now = utcnow()
+    records: dict[str, dict[str, Any]] = {}
+    for address in to:
+        tries = before.get(address, {}).get("tries", 0) + 1
+        if address not in refused:
+            records[address] = {"status": "accepted", "tries": tries, "at": now}
+            continue
+        code, reply = refused[address]
+        retries = RETRY_RUNS.get(code // 100, RETRY_RUNS[5])
+        records[address] = {"status": "refused" if tries <= retries else "given up", "tries": tries,
+                            "code": code, "reply": reply, "at": now}
+    return records
+
+
+def _refusals(deliveries: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """The recipients the server refused, for the digest's record and the CLI's line."""
+    parts = []
+    for status, says in (("refused", "refused, tried again next run"), ("given up", "refused, given up")):
+        refused = [f"{a} ({d['code']} {d['reply']})" for a, d in deliveries.items() if d["status"] == status]
+        if refused:
+            parts.append(f"{says}: {'; '.join(refused)}")
+    return "; ".join(parts) or None
+
+
+def _retry_line(name: str, span: str, address: str, record: Mapping[str, Any]) -> str:
+    if record["status"] == "accepted":
+        return f"{name}: {span} sent to {address}, refused before"
+    said = f"{record['code']} {record['reply']}"
+    if record["status"] == "refused":
+        return f"{name}: {span} refused again for {address} ({said}); tried again next run"
+    return f"{name}: gave up on {address} after {record['tries']} tries ({said}); {span} not sent to them"
+
+
+def _span(first: int | None, last: int | None) -> str:
+    return f"events {first}–{last}" if first is not None else "no new events"
 
 
 def _save(message: EmailMessage, out: str | os.PathLike[str] | None) -> None:

@@ -27,6 +27,10 @@ def read_yaml(path: Path | Traversable, error: type[ValueError] = ConfigError) -
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise error(f"{path.name}: cannot be read ({exc.strerror or exc})") from exc
+    except UnicodeDecodeError as exc:
+        line = exc.object[:exc.start].count(b"\n") + 1
+        raise error(f"{path.name}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} on line {line}); "
+                    "save it as UTF-8") from exc
     except yaml.YAMLError as exc:
         # The context mark is where the broken construct began (an unclosed quote), nearer the mistake.
         mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)

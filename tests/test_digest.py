@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
+import os
 import re
 import socket
+import subprocess
+import sys
 import threading
 import time
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -48,12 +52,32 @@ short:
 
 
 class Collector:
-    """An aiosmtpd handler that keeps what it accepts and answers ``reply`` to each message."""
+    """An aiosmtpd handler that keeps what it accepts and answers ``reply`` to each message.
+
+    ``refuse`` maps an address to the reply its RCPT gets instead of 250; ``goodbye`` is the answer to
+    QUIT, or "drop" to close the connection instead, as a server that accepted the message may.
+    """
 
     def __init__(self) -> None:
         self.messages: list[tuple[list[str], email.message.EmailMessage]] = []
         self.reply = "250 OK"
         self.delay = 0.0
+        self.refuse: dict[str, str] = {}
+        self.refused: list[str] = []
+        self.goodbye = "221 Bye"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if address in self.refuse:
+            self.refused.append(address)
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 OK"
+
+    async def handle_QUIT(self, server, session, envelope):  # noqa: N802
+        if self.goodbye == "drop":
+            server.transport.close()
+        return self.goodbye
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
         if self.delay:
@@ -226,6 +250,82 @@ def test_refused_message_is_not_marked_sent_and_the_next_run_sends_it_all(fresh_
     assert _rows(fresh_db)[-1] == ("daily", "sent", 1, 2)
 
 
+def _deliveries(database) -> list[dict[str, tuple[str, int]]]:
+    """Each digest's recipients: what became of each, after how many tries."""
+    return [{address: (d["status"], d["tries"]) for address, d in json.loads(row[0] or "{}").items()}
+            for row in database.execute("SELECT deliveries FROM digests ORDER BY id")]
+
+
+@pytest.mark.parametrize("goodbye", ["421 4.4.2 closing connection", "drop"])
+def test_a_message_accepted_before_a_bad_goodbye_is_sent_once_in_three_runs(fresh_db, db_path, smtp, env, goodbye):
+    _save(fresh_db, _replica_bill())
+    smtp.goodbye = goodbye
+
+    runs = [CliRunner().invoke(cli, ["digest", "daily", "--db", str(db_path)], env=env) for _ in range(3)]
+
+    assert len(smtp.messages) == 1
+    assert _rows(fresh_db) == [("daily", "sent", 1, 1)]
+    assert [run.exit_code for run in runs] == [0, 0, 0]
+
+
+def test_a_refused_recipient_is_recorded_and_only_it_gets_that_digest_next_run(fresh_db, db_path, smtp, env):
+    _save(fresh_db, _replica_bill())
+    smtp.refuse = {"deputy@union.example": "550 5.1.1 <deputy@union.example>: mailbox disabled"}
+
+    first = _send(db_path, env)
+
+    assert first.status == "sent"
+    assert "sent to director@union.example:" in first.line
+    assert "deputy@union.example (550 5.1.1 <deputy@union.example>: mailbox disabled)" in first.line
+    assert _deliveries(fresh_db) == [{"director@union.example": ("accepted", 1),
+                                      "deputy@union.example": ("refused", 1)}]
+    smtp.refuse = {}
+    _save(fresh_db, _replica_bill("ny", "S 8420"))
+
+    second = _send(db_path, env)
+    third = _send(db_path, env)
+
+    assert (second.status, third.status) == ("sent", "nothing")
+    assert second.retries == ["daily: events 1–1 sent to deputy@union.example, refused before"]
+    assert [recipients for recipients, _ in smtp.messages] == [
+        ["director@union.example"], ["deputy@union.example"], ["director@union.example", "deputy@union.example"]]
+    first_copy, retried, _ = (message for _, message in smtp.messages)
+    assert retried["Message-ID"] == first_copy["Message-ID"]
+    assert "CA AB 1836" in _parts(retried)[0] and "NY S 8420" not in _parts(retried)[0]
+    assert _deliveries(fresh_db) == [
+        {"director@union.example": ("accepted", 1), "deputy@union.example": ("accepted", 2)},
+        {"director@union.example": ("accepted", 1), "deputy@union.example": ("accepted", 1)}]
+
+
+@pytest.mark.parametrize(("reply", "tries"), [("550 5.1.1 no such user", 2), ("452 4.2.2 mailbox full", 4)])
+def test_a_recipient_refused_every_time_is_given_up_after_its_retries(fresh_db, db_path, smtp, env, reply, tries):
+    _save(fresh_db, _replica_bill())
+    smtp.refuse = {"deputy@union.example": reply}
+
+    outcomes = [_send(db_path, env) for _ in range(6)]
+
+    assert smtp.refused == ["deputy@union.example"] * tries
+    assert [recipients for recipients, _ in smtp.messages] == [["director@union.example"]]
+    assert _deliveries(fresh_db) == [{"director@union.example": ("accepted", 1),
+                                      "deputy@union.example": ("given up", tries)}]
+    assert outcomes[tries - 1].retries == [
+        f"daily: gave up on deputy@union.example after {tries} tries ({reply}); events 1–1 not sent to them"]
+    assert [o.retries for o in outcomes[tries:]] == [[]] * (6 - tries)
+
+
+def test_a_retry_the_server_cannot_take_leaves_the_recipient_waiting_and_sends_nothing(fresh_db, db_path, smtp, env):
+    _save(fresh_db, _replica_bill())
+    smtp.refuse = {"deputy@union.example": "451 4.3.0 try again later"}
+    _send(db_path, env)
+    env = {**env, "SMTP_PORT": str(_free_port())}  # nothing listens there
+
+    with pytest.raises(DigestFailed, match="could not talk to the mail server"):
+        _send(db_path, env)
+
+    assert _deliveries(fresh_db) == [{"director@union.example": ("accepted", 1),
+                                      "deputy@union.example": ("refused", 1)}]
+
+
 def test_send_failure_is_one_line_exit_non_zero_and_never_shows_the_password(fresh_db, db_path, smtp, env):
     _save(fresh_db, _replica_bill())
     # The loopback server offers no STARTTLS, so a run that must encrypt before logging in fails.
@@ -341,17 +441,69 @@ def test_dry_run_sends_and_records_nothing_and_writes_the_eml(fresh_db, db_path,
     assert saved["Subject"] == "AI Labor Watch, daily: 1 new bill"
 
 
-def test_footer_lists_source_health_flags(fresh_db, db_path, smtp, env, monkeypatch):
-    import scrapers.health
+def _crawl_run(database, source: str, started: str, status: str, message: str | None = None) -> None:
+    database["crawl_runs"].insert({"source": source, "started_at": started, "finished_at": started,
+                                   "status": status, "items": 3, "message": message})
 
-    monkeypatch.setattr(scrapers.health, "source_flags",
-                        lambda database: ["openstates: no successful run for 3 days"], raising=False)
+
+def test_footer_names_the_sources_that_failed_were_skipped_or_stopped_early_and_their_last_ok_run(
+        fresh_db, db_path, smtp, env, tmp_path, monkeypatch):
+    schedule = tmp_path / "schedule.yml"
+    schedule.write_text('sources:\n  congress: {cron: "0 6 * * *"}\n  regulations_gov: {cron: "0 6 * * *"}\n')
+    monkeypatch.setenv("AILABOR_SCHEDULE", str(schedule))
+    _crawl_run(fresh_db, "congress", "2025-03-01T06:20:00+00:00", "ok")
+    _crawl_run(fresh_db, "congress", "2025-03-02T06:20:00+00:00", "failed", "could not reach api.congress.gov")
+    _crawl_run(fresh_db, "openstates", "2025-03-02T07:00:00+00:00", "skipped", "OPENSTATES_API_KEY is not set")
+    _crawl_run(fresh_db, "federal_register", "2025-03-01T12:15:00+00:00", "ok")
+    _crawl_run(fresh_db, "federal_register", "2025-03-02T12:15:00+00:00", "partial", "quota spent")
+    _crawl_run(fresh_db, "federal_register", "2025-03-03T12:15:00+00:00", "running")
+    _crawl_run(fresh_db, "regulations_gov", "2025-03-01T08:00:00+00:00", "ok")  # ok, but long overdue
+    _crawl_run(fresh_db, "openstates_events", "2025-03-01T08:00:00+00:00", "failed", "timed out")
+    _crawl_run(fresh_db, "openstates_events", "2025-03-02T08:00:00+00:00", "ok")  # recovered
     _save(fresh_db, _replica_bill())
 
     _send(db_path, env)
 
     for part in _parts(smtp.messages[0][1]):
-        assert "openstates: no successful run for 3 days" in part
+        assert "this digest may be incomplete" in part
+        assert "every source ran normally" not in part
+        assert ("congress failed on Sun 2 Mar 2025, 06:20 UTC (could not reach api.congress.gov); "
+                "last ok run Sat 1 Mar 2025, 06:20 UTC") in part
+        assert "openstates was skipped on Sun 2 Mar 2025, 07:00 UTC (OPENSTATES_API_KEY is not set); " \
+               "no ok run yet" in part
+        assert ("federal_register stopped early on Sun 2 Mar 2025, 12:15 UTC (quota spent); "
+                "last ok run Sat 1 Mar 2025, 12:15 UTC") in part
+        assert "regulations_gov: stale: no success since 2025-03-01 08:00 UTC" in part
+        assert "congress: stale" not in part  # one line per source
+        assert "openstates_events" not in part
+
+
+def test_footer_does_not_call_a_run_that_failed_an_hour_ago_normal(fresh_db, db_path, smtp, env):
+    now = datetime.now(UTC)
+    _crawl_run(fresh_db, "congress", (now - timedelta(hours=5)).isoformat(), "ok")
+    _crawl_run(fresh_db, "congress", (now - timedelta(hours=1)).isoformat(), "failed", "HTTP 503 from upstream")
+    _save(fresh_db, _replica_bill())
+
+    _send(db_path, env)
+
+    for part in _parts(smtp.messages[0][1]):
+        assert "every source ran normally" not in part
+        assert "this digest may be incomplete" in part and "congress failed on " in part
+        assert "(HTTP 503 from upstream); last ok run " in part
+
+
+def test_footer_says_every_source_ran_normally_only_when_each_last_run_was_ok(fresh_db, db_path, smtp, env):
+    _save(fresh_db, _replica_bill())
+    _send(db_path, env)
+    _crawl_run(fresh_db, "congress", datetime.now(UTC).isoformat(), "ok")
+    _save(fresh_db, _replica_bill("ny", "S 8420"))
+    _send(db_path, env)
+
+    before_any_crawl, after_a_good_one = (_parts(message) for _, message in smtp.messages)
+    for part in before_any_crawl:
+        assert "no source has run yet" in part and "every source ran normally" not in part
+    for part in after_a_good_one:
+        assert "every source ran normally" in part and "may be incomplete" not in part
 
 
 def test_sending_without_smtp_settings_is_refused_before_anything_happens(fresh_db, db_path, env):
@@ -373,6 +525,9 @@ def test_sending_without_smtp_settings_is_refused_before_anything_happens(fresh_
     ("daily:\n  subject: Hi\n  recipients: [a@b.example]\n  look_ahead_days: soon\n", "whole number of days"),
     ("daily:\n  subject: Hi\n  recipients: [a@b.example]\n  watch_only: true\n", "unknown setting 'watch_only'"),
     ("daily:\n  subject: Hi\n  recipients: [a@b.example]\n  kinds: [bill_moved]\n", "'bill_moved' is not a kind"),
+    # Both end up in headers: a line break in either would add one.
+    ('daily:\n  subject: "Hi\\r\\nBcc: x@evil.example"\n  recipients: [a@b.example]\n', "one line of text"),
+    ('daily:\n  subject: Hi\n  recipients: ["a@b.example\\r\\nBcc: x@evil.example"]\n', "is not an email address"),
 ])
 def test_a_malformed_digests_file_is_one_line_saying_what_to_fix(tmp_path, db_path, content, says):
     bad = tmp_path / "digests.yml"
@@ -425,3 +580,85 @@ def test_min_priority_keeps_only_bills_positioned_at_least_that_high(fresh_db):
     digest = select_digest(fresh_db, urgent, today=TODAY)
 
     assert [item.label for section in digest.sections for item in section.items] == ["CA AB 1"]
+
+
+
+def test_a_refusal_that_echoes_the_password_is_stored_and_shown_without_it(fresh_db, db_path, smtp, env):
+    _save(fresh_db, _replica_bill())
+    smtp.refuse = {"deputy@union.example": f"550 5.7.1 relay denied for {PASSWORD}"}
+
+    outcomes = [_send(db_path, {**env, "SMTP_PASSWORD": PASSWORD}) for _ in range(2)]
+
+    shown = " ".join(line for o in outcomes for line in [o.line, *o.retries])
+    stored = fresh_db.execute("SELECT group_concat(message) || group_concat(deliveries) FROM digests").fetchone()[0]
+    assert "relay denied for [hidden]" in shown and "relay denied for [hidden]" in stored
+    assert PASSWORD not in shown and PASSWORD not in stored
+
+
+def test_a_refused_recipient_taken_off_the_list_is_not_sent_it_again(fresh_db, db_path, smtp, env, tmp_path):
+    _save(fresh_db, _replica_bill())
+    smtp.refuse = {"deputy@union.example": "452 4.2.2 mailbox full"}
+    _send(db_path, env)
+    smtp.refuse = {}
+    (tmp_path / "digests.yml").write_text(DIGESTS.replace(", deputy@union.example", ""))
+
+    outcome = _send(db_path, env)
+
+    assert outcome.retries == ["daily: events 1–1 not sent again to deputy@union.example: no longer a recipient "
+                               "of this digest"]
+    assert [recipients for recipients, _ in smtp.messages] == [["director@union.example"]]
+    assert _deliveries(fresh_db) == [{"director@union.example": ("accepted", 1),
+                                      "deputy@union.example": ("removed", 1)}]
+
+
+def test_a_retry_refused_at_data_counts_as_a_try(fresh_db, db_path, smtp, env):
+    _save(fresh_db, _replica_bill())
+    smtp.refuse = {"deputy@union.example": "550 5.1.1 mailbox disabled"}
+    _send(db_path, env)
+    smtp.refuse, smtp.reply = {}, "554 5.7.1 rejected as spam"
+
+    assert _send(db_path, env).retries == [
+        "daily: gave up on deputy@union.example after 2 tries (554 5.7.1 rejected as spam); events 1–1 not sent "
+        "to them"]
+    assert _deliveries(fresh_db) == [{"director@union.example": ("accepted", 1),
+                                      "deputy@union.example": ("given up", 2)}]
+
+
+def _ailabor(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The installed command as cron runs it: what a person reads is all of stdout and stderr."""
+    return subprocess.run([sys.executable, "-m", "scrapers.cli", *args], env={**os.environ, **env},
+                          cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=60,
+                          check=False)
+
+
+def _one_line_error(done: subprocess.CompletedProcess[str]) -> str:
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    lines = (done.stdout + done.stderr).strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ailabor: "), lines
+    return lines[0]
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_a_digests_file_that_is_not_utf8_is_one_line(tmp_path, db_path, env, dry_run):
+    latin1 = tmp_path / "digests.yml"
+    latin1.write_bytes("daily:\n  subject: \"Café\"\n  recipients: [a@b.example]\n".encode("latin-1"))
+
+    done = _ailabor("digest", "daily", "--db", str(db_path), *(["--dry-run"] if dry_run else []),
+                    env={**env, "AILABOR_DIGESTS": str(latin1)})
+
+    assert "digests.yml" in _one_line_error(done) and "UTF-8" in done.stderr
+
+
+@pytest.mark.parametrize("sender", ["AI Labor Watch <alerts@union.example>\r\nBcc: everyone@evil.example",
+                                    "alerts@union.example\nBcc: everyone@evil.example",
+                                    "AI Labor Watch\r\n <alerts@union.example>"])
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_a_line_break_in_digest_from_is_refused_in_one_line(fresh_db, db_path, smtp, env, sender, dry_run):
+    _save(fresh_db, _replica_bill())
+
+    done = _ailabor("digest", "daily", "--db", str(db_path), *(["--dry-run"] if dry_run else []),
+                    env={**env, "DIGEST_FROM": sender})
+
+    assert "DIGEST_FROM" in _one_line_error(done)
+    assert smtp.messages == [] and _rows(fresh_db) == []
