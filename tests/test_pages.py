@@ -8,16 +8,11 @@ it skips them, with the reason; under CI a missing browser fails.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from scrapers.site import datasette_command
-from tests.test_site import SUMMARY_PHRASE, XSS_TITLE, site_db, site_snapshot  # noqa: F401  (module fixtures)
+from tests.test_site import SUMMARY_PHRASE, XSS_TITLE, served, site_db, site_snapshot  # noqa: F401  (module fixtures)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -30,32 +25,11 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def site(site_snapshot):  # noqa: F811
     """The public face as `ailabor serve --public` runs it, on a free loopback port."""
-    port = _free_port()
-    process = subprocess.Popen(datasette_command(site_snapshot, public=True, port=port),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/-/versions.json", timeout=1).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"datasette did not start: {process.stderr.read()}")
-            time.sleep(0.1)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
+    with served(site_snapshot, public=True) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -57,10 +57,10 @@ TILES = (
 # Upper bounds of the map's colour steps (relevant bills in a state).
 SHADES = (0, 1, 4, 9)
 
-# Results computed once per immutable database are kept on the Datasette
-# instance under this name: the snapshot never changes while it is served,
-# and a new snapshot comes with a restart. Nothing that depends on today's
-# date is kept.
+# Results computed once per immutable database are kept on its Database
+# object under this name: a snapshot never changes while it is served, and a
+# new one is attached as a new object (ailabor_snapshot.py), so it starts
+# with no cache. Nothing that depends on today's date is kept.
 CACHE = "_ailabor_cache"
 
 
@@ -174,13 +174,13 @@ async def _cached(datasette: Any, database: str, key: str, compute: Any) -> Any:
     db = datasette.get_database(database)
     if db.is_mutable:
         return await compute(datasette, db)
-    cache = getattr(datasette, CACHE, None)
+    cache = getattr(db, CACHE, None)
     if cache is None:
         cache = {}
-        setattr(datasette, CACHE, cache)
-    if (database, key) not in cache:
-        cache[database, key] = await compute(datasette, db)
-    return cache[database, key]
+        setattr(db, CACHE, cache)
+    if key not in cache:
+        cache[key] = await compute(datasette, db)
+    return cache[key]
 
 
 async def _tracker(datasette: Any) -> str | None:
