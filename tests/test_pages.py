@@ -139,3 +139,29 @@ def test_bill_page_is_usable_from_the_keyboard(site, page):
         reached.add(page.evaluate("document.activeElement.textContent.trim()"))
     assert "Digital replicas and synthetic performers" in reached
     assert "Introduced" in reached  # the link to the introduced text
+
+
+def test_pages_run_only_the_sites_own_scripts(site, browser):
+    context = browser.new_context()
+    tab = context.new_page()
+    refused, errors = [], []
+    tab.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text
+           else None)
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        for path in ("/", "/tracker", "/tracker/bills?relevant=1", "/tracker/bills/ca-20232024-ab2602",
+                     "/tracker/meetings/fr-2099-00002", "/tracker/new_bills", "/tracker/upcoming_meetings"):
+            refused.clear()
+            tab.goto(site + path, wait_until="load")
+            assert refused == [], path
+            # A script that got into the page some other way than the site's own files does not run.
+            ran = tab.evaluate("""() => { const s = document.createElement('script');
+                s.textContent = 'window.injected = true'; document.body.appendChild(s);
+                return window.injected === true; }""")
+            assert not ran, path
+        tab.goto(site + "/tracker/bills?relevant=1")
+        # Datasette's table script (column menus) found the setting its inline script gives it.
+        assert tab.evaluate("typeof DATASETTE_ALLOW_FACET") == "boolean"
+    finally:
+        context.close()
+    assert errors == []
