@@ -11,6 +11,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -166,6 +167,8 @@ def served(database: Path, *, public: bool) -> Iterator[str]:
         try:
             urllib.request.urlopen(f"{url}/-/versions.json", timeout=1).close()
             break
+        except urllib.error.HTTPError:
+            break  # answering at all (a 401 behind the password) is up
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
