@@ -88,6 +88,7 @@ def _serve_options(func):  # type: ignore[no-untyped-def]
 
 
 def _serve(db_file: str | None, public: bool, host: str, port: int) -> None:
+    from scrapers.publish import check_snapshot
     from scrapers.publish import publish as do_publish
     from scrapers.site import serve as run_site
 
@@ -95,6 +96,7 @@ def _serve(db_file: str | None, public: bool, host: str, port: int) -> None:
         target = db.snapshot_path(working=db_file)
         if not target.exists():
             do_publish(db_file)
+        check_snapshot(target)
     else:
         target = db.db_path(db_file)
         db.connect(db_file).close()

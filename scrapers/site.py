@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import re
 import sqlite3
 import sys
 from contextlib import closing
@@ -31,6 +32,9 @@ PLUGINS = REPO_ROOT / "scrapers" / "site_plugins"
 # The director's password hash (from `datasette hash-password`); only its name is ever written to a file.
 PASSWORD_HASH_ENV = "AILABOR_DIRECTOR_PASSWORD_HASH"
 DIRECTOR = "director"
+PASSWORD_HASH = re.compile(r"pbkdf2_sha256\$[0-9]+\$[^$]+\$[^$]+")
+# The plugin configuration (in metadata) that tells this project's own plugins which face they serve.
+SITE_PLUGIN = "ailabor-site"
 
 PUBLIC_SETTINGS: dict[str, Any] = {
     "default_allow_sql": False,
@@ -65,6 +69,8 @@ def password_protected() -> bool:
 
 def check_exposure(*, public: bool, host: str) -> None:
     """The director's face answers any SQL, so it listens beyond this machine only behind a password."""
+    if password_protected() and not public and not PASSWORD_HASH.fullmatch(os.environ[PASSWORD_HASH_ENV].strip()):
+        raise Refused(f"{PASSWORD_HASH_ENV} is not a password hash: make one with `datasette hash-password`")
     if public or password_protected() or _loopback(host):
         return
     raise Refused(f"refusing to serve the director's face on {host} without a password: set {PASSWORD_HASH_ENV}"
@@ -136,7 +142,8 @@ def metadata_for(database: Path, *, public: bool) -> dict[str, Any]:
     Hidden tables are only unlisted; on the members' face the internal ones
     (crawl errors, digest recipients, overrides) are refused outright. With
     a password hash in the environment the director's face admits only the
-    director, by HTTP basic auth, on every page.
+    director (site_plugins/ailabor_director.py); without one it answers only
+    at a loopback address.
     """
     metadata = load_metadata()
     databases = metadata.get("databases", {})
@@ -147,11 +154,14 @@ def metadata_for(database: Path, *, public: bool) -> dict[str, Any]:
     for query in databases[database.stem].get("queries", {}).values():
         if "{topics}" in query.get("description", ""):
             query["description"] = query["description"].replace("{topics}", topics or "none yet")
+    face: dict[str, Any] = {"face": "public" if public else "director"}
     if public:
         for name in INTERNAL_TABLES:
             tables.setdefault(name, {}).update(hidden=True, allow=False)
     elif password_protected():
-        metadata.setdefault("plugins", {})["datasette-auth-passwords"] = {
-            f"{DIRECTOR}_password_hash": {"$env": PASSWORD_HASH_ENV}, "http_basic_auth": True}
+        face["password_hash"] = {"$env": PASSWORD_HASH_ENV}
         metadata["allow"] = {"id": DIRECTOR}
+    else:
+        face["loopback_only"] = True
+    metadata.setdefault("plugins", {})[SITE_PLUGIN] = face
     return metadata

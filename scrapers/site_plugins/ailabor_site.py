@@ -57,10 +57,10 @@ TILES = (
 # Upper bounds of the map's colour steps (relevant bills in a state).
 SHADES = (0, 1, 4, 9)
 
-# Results computed once per immutable database are kept on the Datasette
-# instance under this name: the snapshot never changes while it is served,
-# and a new snapshot comes with a restart. Nothing that depends on today's
-# date is kept.
+# Results computed once per immutable database are kept on its Database
+# object under this name: a snapshot never changes while it is served, and a
+# new one is attached as a new object (ailabor_snapshot.py), so it starts
+# with no cache. Nothing that depends on today's date is kept.
 CACHE = "_ailabor_cache"
 
 
@@ -108,11 +108,12 @@ def render_cell(value: Any, column: str, table: str | None, database: str, datas
 
 @hookimpl(hookwrapper=True)
 def menu_links(datasette: Any) -> Any:
-    """No "Log in" link where no account exists: the members' face has nobody to log in."""
+    """No "Log in" link: members have nobody to log in as, and the director signs in at the browser's prompt.
+
+    datasette-auth-passwords (installed for ``datasette hash-password``)
+    offers its login form, which has no account here.
+    """
     outcome = yield
-    config = datasette.plugin_config("datasette-auth-passwords") or {}
-    if any(key.endswith("_password_hash") for key in config):
-        return
     login = datasette.urls.path("/-/login")
     outcome.force_result([
         [link for link in links if link.get("href") != login] if isinstance(links, list) else links
@@ -173,13 +174,13 @@ async def _cached(datasette: Any, database: str, key: str, compute: Any) -> Any:
     db = datasette.get_database(database)
     if db.is_mutable:
         return await compute(datasette, db)
-    cache = getattr(datasette, CACHE, None)
+    cache = getattr(db, CACHE, None)
     if cache is None:
         cache = {}
-        setattr(datasette, CACHE, cache)
-    if (database, key) not in cache:
-        cache[database, key] = await compute(datasette, db)
-    return cache[database, key]
+        setattr(db, CACHE, cache)
+    if key not in cache:
+        cache[key] = await compute(datasette, db)
+    return cache[key]
 
 
 async def _tracker(datasette: Any) -> str | None:
