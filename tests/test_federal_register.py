@@ -312,3 +312,46 @@ def test_an_executive_order_is_a_presidential_document_with_its_number():
                                                              "Executive Office of the President", None)
     assert meeting.source_meta["executive_order_number"] == 14179
     assert meeting.source_meta["subtype"] == "Executive Order"
+
+
+def test_an_exception_in_a_callback_is_recorded_and_holds_the_watermark(replay, db_path):
+    page = json.loads((HERE / "documents_page1.json").read_text())
+    page["next_page_url"] = 2  # a number where a link should be: page 2 is never asked for
+    server = replay([Route("/documents.json", body=json.dumps(page), query={"page": None}), PAGE2])
+    result = crawl("federal_register", server, db_path)
+    assert server.requests_to("/documents") == []
+    assert len(_meetings(db_path)) == 3
+    errors = _errors(db_path)
+    assert [e["kind"] for e in errors] == ["spider_error"]
+    assert errors[0]["url"].startswith(server.url + "/documents.json?")
+    assert errors[0]["message"].startswith("AttributeError: ") and "\n" not in errors[0]["message"]
+    run = _run(db_path)
+    assert (run["status"], run["watermark"], run["errors"]) == ("partial", None, 1)
+    assert "1 callback error(s)" in result.stdout
+    crawl("federal_register", replay(HERE / "cassette.yml"), db_path)
+    assert len(_meetings(db_path)) == 6
+
+
+def test_an_exception_before_the_first_request_is_recorded(replay, db_path):
+    crawl("federal_register", replay(HERE / "cassette.yml"), db_path)
+    database = db.connect(db_path)
+    database.execute("UPDATE crawl_runs SET watermark = 'yesterday'")  # edited by hand, or by an old version
+    database.conn.commit()
+    crawl("federal_register", replay(HERE / "cassette.yml"), db_path)
+    run = _run(db_path)
+    assert run["status"] == "failed" and run["watermark"] is None
+    errors = db.connect(db_path).execute_returning_dicts("SELECT * FROM crawl_errors WHERE run_id = ?", [run["id"]])
+    assert [(e["kind"], "ValueError" in e["message"]) for e in errors] == [("spider_error", True)]
+
+
+def test_an_item_a_pipeline_stage_fails_on_is_recorded_and_holds_the_watermark(replay, db_path):
+    page = json.loads((HERE / "documents_page2.json").read_text())
+    page["results"][1]["abstract"] = 12345  # a proposed rule: its abstract reaches the classifier unread
+    crawl("federal_register", replay([PAGE1, Route("/documents", body=json.dumps(page), query={"page": "2"})]),
+          db_path)
+    assert len(_meetings(db_path)) == 5
+    errors = _errors(db_path)
+    assert [e["kind"] for e in errors] == ["item_error"]
+    assert errors[0]["message"].startswith("fr-2024-02167: TypeError: ")
+    run = _run(db_path)
+    assert (run["status"], run["watermark"]) == ("partial", None)
