@@ -285,11 +285,15 @@ def test_real_search_envelope_pages_through_next_page_url():
     assert all(document_to_meeting(d).published_date.startswith("2024") for d in data["results"])
 
 
-def test_item_the_database_refuses_is_recorded_and_the_batch_goes_on(replay, db_path):
+def _refuse(db_path, meeting_id: str) -> None:
     database = db.connect(db_path)
-    database.execute("CREATE TRIGGER refuse BEFORE INSERT ON meetings WHEN NEW.id = 'fr-2023-18624'"
+    database.execute(f"CREATE TRIGGER refuse BEFORE INSERT ON meetings WHEN NEW.id = '{meeting_id}'"
                      " BEGIN SELECT RAISE(ABORT, 'refused'); END")
     database.close()
+
+
+def test_item_the_database_refuses_is_recorded_and_the_batch_goes_on(replay, db_path):
+    _refuse(db_path, "fr-2023-18624")
     crawl("federal_register", replay(HERE / "cassette.yml"), db_path)
     assert len(_meetings(db_path)) == 5
     errors = _errors(db_path)
@@ -355,3 +359,19 @@ def test_an_item_a_pipeline_stage_fails_on_is_recorded_and_holds_the_watermark(r
     assert errors[0]["message"].startswith("fr-2024-02167: TypeError: ")
     run = _run(db_path)
     assert (run["status"], run["watermark"]) == ("partial", None)
+
+
+def test_a_store_failure_holds_the_watermark_every_run_until_its_cause_is_removed(replay, db_path):
+    # A local failure (here a trigger, as a newer schema or a full disk would) is not the upstream record's.
+    _refuse(db_path, "fr-2023-18624")
+    for _ in range(4):
+        crawl("federal_register", replay(HERE / "cassette.yml"), db_path)
+        run = _run(db_path)
+        assert (run["status"], run["watermark"]) == ("partial", None)
+        assert "fr-2023-18624" not in _meetings(db_path)
+    database = db.connect(db_path)
+    database.execute("DROP TRIGGER refuse")
+    database.close()
+    crawl("federal_register", replay(HERE / "cassette.yml"), db_path)
+    assert _run(db_path)["status"] == "ok"
+    assert len(_meetings(db_path)) == 6

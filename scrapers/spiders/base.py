@@ -32,9 +32,9 @@ from scrapers.texts import MAX_DOWNLOAD_BYTES, TextUnavailable, capped, to_text
 
 logger = logging.getLogger(__name__)
 
-#: Rejections of one identified record, as opposed to a whole response or an anonymous list entry.
-RECORD_KINDS = frozenset({"invalid_item", "store_failed", "bad_document", "bad_bill", "bad_meeting", "bad_event",
-                          "bad_row"})
+#: Rejections of one identified record for what upstream sent, as opposed to a whole response, an anonymous
+#: list entry or a failure of our own (``store_failed``: a full disk, a newer schema), which must hold every run.
+RECORD_KINDS = frozenset({"invalid_item", "bad_document", "bad_bill", "bad_meeting", "bad_event", "bad_row"})
 #: What json.loads raises on a body that is not JSON: nesting deeper than the interpreter's recursion limit is
 #: as unreadable as a syntax error, and must be recorded as one rather than escape the callback.
 NOT_JSON: tuple[type[Exception], ...] = (ValueError, RecursionError)
