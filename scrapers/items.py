@@ -22,6 +22,10 @@ class InvalidItem(ValueError):
 _ID_NOISE = re.compile(r"[\s.\-]+")
 
 
+def is_web_address(url: Any) -> bool:
+    return isinstance(url, str) and url.startswith(("http://", "https://"))
+
+
 def bill_id(jurisdiction: str, session: str, identifier: str) -> str:
     """``us-119-hr1234``: lower-cased, spaces, dots and dashes inside parts removed."""
     return "-".join(_ID_NOISE.sub("", str(p)).lower() for p in (jurisdiction, session, identifier))
@@ -108,8 +112,19 @@ class BillItem:
                 raise InvalidItem(f"action description is not text: {action.description!r}")
             _check_date("action date", action.date, required=True)
         for version in self.versions or []:
-            if not isinstance(version.url, str) or not version.url.startswith(("http://", "https://")):
+            if not is_web_address(version.url):
                 raise InvalidItem(f"version url is not a web address: {version.url!r}")
+
+    def drop_odd_versions(self) -> list[Version]:
+        """Take out the version links that are not web addresses (``ftp://``…) and return them.
+
+        One odd link must not cost the bill: the bill is stored with its other
+        versions, and the dropped links are recorded by the caller.
+        """
+        odd = [v for v in self.versions or [] if not is_web_address(v.url)]
+        if odd:
+            self.versions = [v for v in self.versions or [] if is_web_address(v.url)]
+        return odd
 
 
 @dataclass

@@ -39,6 +39,10 @@ class ValidatePipeline(_Stage):
         if not isinstance(item, ITEM_TYPES):
             self.spider.reject(None, "invalid_item", f"not a bill or meeting: {type(item).__name__}")
             raise DropItem("not a bill or meeting")
+        if isinstance(item, BillItem):
+            for version in item.drop_odd_versions():
+                self.spider.reject(item.source_url, "bad_version",
+                                   f"{item.id}: version link dropped, not a web address: {version.url!r}", lost=False)
         try:
             item.validate()
         except InvalidItem as exc:

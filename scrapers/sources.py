@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from importlib.resources import files
 from importlib.resources.abc import Traversable
@@ -41,7 +42,9 @@ def read_yaml(path: Path | Traversable, error: type[ValueError] = ConfigError) -
 
 
 @cache
-def source_config(name: str, path: Path | Traversable = SOURCES_FILE) -> dict[str, Any]:
+def source_config(name: str, path: Path | Traversable | None = None) -> dict[str, Any]:
+    """A section of sources.yml: ``AILABOR_SOURCES`` when set (to try an edit, a test's own), else the package's."""
+    path = path or (Path(os.environ["AILABOR_SOURCES"]) if os.environ.get("AILABOR_SOURCES") else SOURCES_FILE)
     data = read_yaml(path) or {}
     if not isinstance(data, dict) or not isinstance(data.get(name, {}), dict):
         raise ConfigError(f"{path.name}: the section {name!r} must be a mapping of settings")

@@ -47,6 +47,8 @@ RATE_LIMITED = json.dumps({"error": {"code": "OVER_RATE_LIMIT", "message": "You 
 OPENSTATES_RATE_LIMITED = json.dumps({"detail": "exceeded limit of 10/min: 11"})
 ERROR_PAGE = "<!DOCTYPE html><html><head><title>Service Unavailable</title></head><body>Try again later.</body></html>"
 WRONG_TYPE = 12345  # where a text field should be
+# Deeper than any interpreter's recursion limit: json.loads raises RecursionError, not ValueError.
+NESTING = 100_000
 
 
 # Upstreams ----------------------------------------------------------------------------------------
@@ -81,6 +83,9 @@ class Upstream:
     title: tuple[str, ...]  # the item's title, relative to the item
     stamp: str  # the column that orders the spider's feed (watermark) in bills or meetings
     first_is_only_way_in: bool = True
+    # A listing page that links to the next one (whose items no other page lists), and where it says so.
+    paged: Site | None = None
+    paging: tuple[Any, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
     rate_limited: str = RATE_LIMITED
     seed: Callable[[Path], None] | None = None
@@ -102,13 +107,16 @@ def _seed_tracked_state_bills(db_path: Path) -> None:
 UPSTREAMS = [
     Upstream("federal_register", first=Site("/documents.json"), middle=Site("/documents", (("page", "2"),)),
              listing=("results",), item=Site("/documents", (("page", "2"),)), item_at=("results", 0),
-             required="document_number", title=("title",), stamp="published_date"),
+             required="document_number", title=("title",), stamp="published_date",
+             paged=Site("/documents.json"), paging=("next_page_url",)),
     Upstream("congress", first=Site("/congress/current"), middle=Site("/bill/119", (("offset", "250"),)),
              listing=("bills",), item=Site("/bill/119/s/1367"), item_at=("bill",), required="number",
-             title=("title",), stamp="source_updated_at", env={"CONGRESS_API_KEY": "test-key-not-secret"}),
+             title=("title",), stamp="source_updated_at", paged=Site("/bill/119", (("offset", None),)),
+             paging=("pagination", "next"), env={"CONGRESS_API_KEY": "test-key-not-secret"}),
     Upstream("openstates", first=Site("/bills", (("page", "1"),)), middle=Site("/bills", (("page", "2"),)),
              listing=("results",), item=Site("/bills", (("page", "2"),)), item_at=("results", 0),
              required="identifier", title=("title",), stamp="source_updated_at",
+             paged=Site("/bills", (("page", "1"),)), paging=("pagination",),
              # Its cassette records no bill texts (the legislatures' sites): test_bill_texts.py covers those.
              env={"OPENSTATES_API_KEY": "test-key-not-secret", "OPENSTATES_MINUTE_SECONDS": "0.6",
                   "AILABOR_TEXTS_PER_RUN": "0"},
@@ -122,11 +130,13 @@ UPSTREAMS = [
     Upstream("congress_hearings", first=Site("/congress/current"),
              middle=Site("/committee-meeting/119", (("offset", "3"),)), listing=("committeeMeetings",),
              item=Site("/committee-meeting/119/house/118530"), item_at=("committeeMeeting",), required="eventId",
-             title=("title",), stamp="source_updated_at", env={"CONGRESS_API_KEY": "test-key-not-secret"}),
+             title=("title",), stamp="source_updated_at", paged=Site("/committee-meeting/119", (("offset", None),)),
+             paging=("pagination", "next"), env={"CONGRESS_API_KEY": "test-key-not-secret"}),
     Upstream("openstates_events", first=Site("/events", (("jurisdiction", "ca"), ("page", "1"))),
              middle=Site("/events", (("jurisdiction", "ca"), ("page", "2"))), listing=("results",),
              item=Site("/events", (("jurisdiction", "ca"), ("page", "2"))), item_at=("results", 0), required="id",
              title=("name",), stamp="start", first_is_only_way_in=False,
+             paged=Site("/events", (("jurisdiction", "ca"), ("page", "1"))), paging=("pagination",),
              env={"OPENSTATES_API_KEY": "test-key-not-secret", "OPENSTATES_MINUTE_SECONDS": "0.3"},
              rate_limited=OPENSTATES_RATE_LIMITED, seed=_seed_tracked_state_bills),
 ]
@@ -165,6 +175,14 @@ def _drop_required(upstream: Upstream) -> Callable[[Any], None]:
     return change
 
 
+def _wrong_paging(upstream: Upstream) -> Callable[[Any], None]:
+    """The next link a number, or the pagination object wrapped in a list: a shape the spider does not expect."""
+    def change(data: Any) -> None:
+        holder, key = _at(data, upstream.paging[:-1]), upstream.paging[-1]
+        holder[key] = [holder[key]] if isinstance(holder[key], dict) else WRONG_TYPE
+    return change
+
+
 def _empty_listing(upstream: Upstream) -> Callable[[Any], None]:
     def change(data: Any) -> None:
         _at(data, upstream.listing[:-1])[upstream.listing[-1]] = []
@@ -182,8 +200,9 @@ class Fault:
     what: str  # for the figures table
     persistent: bool
     make: Make  # the faulty routes, from the good one
-    sites: tuple[str, ...] = ("middle",)  # "first", "middle" or "item"
+    sites: tuple[str, ...] = ("middle",)  # "first", "middle", "item" or "paged" (where the upstream has one)
     env: dict[str, str] = field(default_factory=dict)
+    recorded_as: tuple[str, ...] = ()  # the crawl_errors kinds, one of which the fault must leave at its site
 
 
 FAULTS = [
@@ -214,6 +233,12 @@ FAULTS = [
           lambda r, c, u: _json_body(r, c, _set_title(u)), sites=("item",)),
     Fault("empty_page", "an empty page in the middle of a listing, totals intact", True,
           lambda r, c, u: _json_body(r, c, _empty_listing(u))),
+    Fault("paging_wrong_type", "the next-page link a number, or the pagination a list", True,
+          lambda r, c, u: _json_body(r, c, _wrong_paging(u)), sites=("paged",)),
+    Fault("deep_json", f"JSON arrays nested {NESTING:,} deep, status 200", True,
+          lambda r, c, u: [_like(r, file=None, body="[" * NESTING + "]" * NESTING)], sites=("first", "middle"),
+          # As unreadable as a page cut in half (regulations_gov words every unusable answer as a bad_response).
+          recorded_as=("invalid_json", "bad_response")),
 ]
 
 
@@ -245,7 +270,8 @@ class Case:
 
 
 def cases() -> list[Case]:
-    return [Case(u, f, site) for u in UPSTREAMS if u.available() for f in FAULTS for site in f.sites]
+    return [Case(u, f, site) for u in UPSTREAMS if u.available() for f in FAULTS for site in f.sites
+            if getattr(u, site) is not None]
 
 
 # Crawls in forked processes -----------------------------------------------------------------------

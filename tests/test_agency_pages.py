@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
 
 import db
 from scrapers.replay import Route
-from scrapers.sources import ConfigError, source_config
+from scrapers.sources import SOURCES_FILE, ConfigError, source_config
 from scrapers.spiders.agency_pages import AgencyPage, page_meetings, parse_date
 from tests.conftest import FIXTURES, crawl
 
@@ -20,9 +21,9 @@ CRC_PAGE = Route("/civilrightscouncil/", file="agency_pages/civil_rights_council
 CPPA_PAGE = Route("/meetings/", file="agency_pages/privacy_protection_agency.html")
 
 
-def _crawl(server, db_path):
+def _crawl(server, db_path, env: dict[str, str] | None = None):
     return crawl("agency_pages", server, db_path, env={"AGENCY_PAGES_BASE_URL": server.url,
-                                                       "AILABOR_DOWNLOAD_DELAY": "0"})
+                                                       "AILABOR_DOWNLOAD_DELAY": "0", **(env or {})})
 
 
 def _meetings(db_path) -> dict[str, dict]:
@@ -87,6 +88,32 @@ def test_page_whose_structure_changed_fails_the_run_naming_agency_and_selector(r
     # The page that still reads is stored all the same.
     assert {m["agency_slug"] for m in _meetings(db_path).values()} == {"ca-privacy-protection-agency"}
     assert _last_run(db_path)["status"] == "failed"
+
+
+@pytest.mark.parametrize(("field", "selector", "error"), [
+    ("rows", "xpath://table[.//th", "XPath error"),
+    ("date", "td:nth-child(1 ::text", "Expected"),
+    ("agenda", "td:frobnicate(3) a::attr(href)", "unknown"),
+])
+def test_page_with_an_invalid_selector_fails_the_run_naming_page_selector_and_error(replay, db_path, tmp_path, field,
+                                                                                     selector, error):
+    config = yaml.safe_load(SOURCES_FILE.read_text())
+    entry = next(e for e in config["agency_pages"]["agencies"] if e["slug"] == CRC.slug)
+    entry[field] = selector
+    sources = tmp_path / "sources.yml"
+    sources.write_text(yaml.safe_dump(config))
+    server = replay(HERE / "cassette.yml")
+    result = _crawl(server, db_path, env={"AILABOR_SOURCES": str(sources)})
+    assert result.returncode == 1
+    assert server.requests_to("/civilrightscouncil/") == []  # a page its selectors cannot read is not fetched
+    errors = list(db.connect(db_path).query("SELECT kind, message, url FROM crawl_errors"))
+    assert [(e["kind"], e["url"]) for e in errors] == [("bad_selector", CRC.start_url)]
+    assert f"the {field} selector {selector!r} is invalid" in errors[0]["message"] and error in errors[0]["message"]
+    assert "\n" not in errors[0]["message"]
+    assert {m["agency_slug"] for m in _meetings(db_path).values()} == {"ca-privacy-protection-agency"}
+    run = _last_run(db_path)
+    assert (run["status"], run["watermark"], run["errors"]) == ("failed", None, 1)
+    assert f"the {field} selector" in result.stdout
 
 
 def test_page_forbidden_by_robots_txt_is_not_fetched(replay, db_path):

@@ -75,7 +75,10 @@ def test_good_items_are_stored_once_bad_ones_recorded_and_a_rerun_without_the_fa
         if case.site != "first":
             assert lost, "the fault struck nothing a clean crawl stores"
         site = getattr(case.upstream, case.site)
-        assert any(urlsplit(e["url"] or "").path == site.path for e in faulty.errors), faulty.errors
+        at_site = [e for e in faulty.errors if urlsplit(e["url"] or "").path == site.path]
+        assert at_site, faulty.errors
+        if case.fault.recorded_as:
+            assert set(case.fault.recorded_as) & {e["kind"] for e in at_site}, at_site
         if run["status"] == "failed":
             assert run["watermark"] is None
         elif run["watermark"] and lost:

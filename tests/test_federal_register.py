@@ -285,11 +285,15 @@ def test_real_search_envelope_pages_through_next_page_url():
     assert all(document_to_meeting(d).published_date.startswith("2024") for d in data["results"])
 
 
-def test_item_the_database_refuses_is_recorded_and_the_batch_goes_on(replay, db_path):
+def _refuse(db_path, meeting_id: str) -> None:
     database = db.connect(db_path)
-    database.execute("CREATE TRIGGER refuse BEFORE INSERT ON meetings WHEN NEW.id = 'fr-2023-18624'"
+    database.execute(f"CREATE TRIGGER refuse BEFORE INSERT ON meetings WHEN NEW.id = '{meeting_id}'"
                      " BEGIN SELECT RAISE(ABORT, 'refused'); END")
     database.close()
+
+
+def test_item_the_database_refuses_is_recorded_and_the_batch_goes_on(replay, db_path):
+    _refuse(db_path, "fr-2023-18624")
     crawl("federal_register", replay(HERE / "cassette.yml"), db_path)
     assert len(_meetings(db_path)) == 5
     errors = _errors(db_path)
@@ -312,3 +316,62 @@ def test_an_executive_order_is_a_presidential_document_with_its_number():
                                                              "Executive Office of the President", None)
     assert meeting.source_meta["executive_order_number"] == 14179
     assert meeting.source_meta["subtype"] == "Executive Order"
+
+
+def test_an_exception_in_a_callback_is_recorded_and_holds_the_watermark(replay, db_path):
+    page = json.loads((HERE / "documents_page1.json").read_text())
+    page["next_page_url"] = 2  # a number where a link should be: page 2 is never asked for
+    server = replay([Route("/documents.json", body=json.dumps(page), query={"page": None}), PAGE2])
+    result = crawl("federal_register", server, db_path)
+    assert server.requests_to("/documents") == []
+    assert len(_meetings(db_path)) == 3
+    errors = _errors(db_path)
+    assert [e["kind"] for e in errors] == ["spider_error"]
+    assert errors[0]["url"].startswith(server.url + "/documents.json?")
+    assert errors[0]["message"].startswith("AttributeError: ") and "\n" not in errors[0]["message"]
+    run = _run(db_path)
+    assert (run["status"], run["watermark"], run["errors"]) == ("partial", None, 1)
+    assert "1 callback error(s)" in result.stdout
+    crawl("federal_register", replay(HERE / "cassette.yml"), db_path)
+    assert len(_meetings(db_path)) == 6
+
+
+def test_an_exception_before_the_first_request_is_recorded(replay, db_path):
+    crawl("federal_register", replay(HERE / "cassette.yml"), db_path)
+    database = db.connect(db_path)
+    database.execute("UPDATE crawl_runs SET watermark = 'yesterday'")  # edited by hand, or by an old version
+    database.conn.commit()
+    crawl("federal_register", replay(HERE / "cassette.yml"), db_path)
+    run = _run(db_path)
+    assert run["status"] == "failed" and run["watermark"] is None
+    errors = db.connect(db_path).execute_returning_dicts("SELECT * FROM crawl_errors WHERE run_id = ?", [run["id"]])
+    assert [(e["kind"], "ValueError" in e["message"]) for e in errors] == [("spider_error", True)]
+
+
+def test_an_item_a_pipeline_stage_fails_on_is_recorded_and_holds_the_watermark(replay, db_path):
+    page = json.loads((HERE / "documents_page2.json").read_text())
+    page["results"][1]["abstract"] = 12345  # a proposed rule: its abstract reaches the classifier unread
+    crawl("federal_register", replay([PAGE1, Route("/documents", body=json.dumps(page), query={"page": "2"})]),
+          db_path)
+    assert len(_meetings(db_path)) == 5
+    errors = _errors(db_path)
+    assert [e["kind"] for e in errors] == ["item_error"]
+    assert errors[0]["message"].startswith("fr-2024-02167: TypeError: ")
+    run = _run(db_path)
+    assert (run["status"], run["watermark"]) == ("partial", None)
+
+
+def test_a_store_failure_holds_the_watermark_every_run_until_its_cause_is_removed(replay, db_path):
+    # A local failure (here a trigger, as a newer schema or a full disk would) is not the upstream record's.
+    _refuse(db_path, "fr-2023-18624")
+    for _ in range(4):
+        crawl("federal_register", replay(HERE / "cassette.yml"), db_path)
+        run = _run(db_path)
+        assert (run["status"], run["watermark"]) == ("partial", None)
+        assert "fr-2023-18624" not in _meetings(db_path)
+    database = db.connect(db_path)
+    database.execute("DROP TRIGGER refuse")
+    database.close()
+    crawl("federal_register", replay(HERE / "cassette.yml"), db_path)
+    assert _run(db_path)["status"] == "ok"
+    assert len(_meetings(db_path)) == 6

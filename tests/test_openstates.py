@@ -489,3 +489,17 @@ def test_contract_real_jurisdiction_lists_give_codes_and_no_sessions_without_inc
         assert set(codes) <= set(JURISDICTIONS) and "dc" in codes
         assert older_sessions(payload, 2) == {}
         assert payload["pagination"]["total_items"] >= len(payload["results"])
+
+
+def test_a_version_link_that_is_not_a_web_address_is_dropped_and_the_bill_kept(replay, db_path):
+    ab2602 = json.loads(json.dumps(_bill("AB 2602")))
+    ab2602["versions"][0]["links"][0]["url"] = "ftp://leginfo.legislature.ca.gov/pub/ab_2602_introduced.pdf"
+    crawl("openstates", replay([Route("/bills", body=_page([ab2602]), query={"page": "1"}), SESSIONS]),
+          db_path, env=ENV)
+    assert "ca-20232024-ab2602" in _bills(db_path)
+    versions = _db(db_path).execute("SELECT note FROM versions WHERE bill_id = 'ca-20232024-ab2602' ORDER BY date")
+    assert [note for (note,) in versions] == ["Enrolled", "Chaptered"]
+    errors = list(_db(db_path).query("SELECT kind, url, message FROM crawl_errors"))
+    assert [(e["kind"], "ftp://leginfo" in e["message"]) for e in errors] == [("bad_version", True)]
+    assert errors[0]["url"] and errors[0]["message"].startswith("ca-20232024-ab2602: ")
+    assert _run(db_path)["status"] == "ok"

@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
+from cssselect import SelectorError
 from parsel import Selector, SelectorList
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
@@ -36,6 +37,8 @@ from scrapers.spiders.base import TrackerSpider
 _HEARING = re.compile(r"\bhearings?\b", re.I)
 # A page without a title column may still say what a row is.
 _PUBLIC_HEARING = re.compile(r"\bpublic\s+hearings?\b", re.I)
+#: The settings of an agency page that are selectors.
+SELECTOR_FIELDS = ("rows", "date", "title", "location", "agenda", "minutes")
 
 
 @dataclass
@@ -74,6 +77,24 @@ def select(node: Selector, selector: str) -> SelectorList:
     if selector.startswith("xpath:"):
         return node.xpath(selector[len("xpath:"):])
     return node.css(selector)
+
+
+def selector_problem(page: AgencyPage) -> str | None:
+    """Why one of a page's selectors cannot be applied (the field, the selector, the parser's error), or None.
+
+    Tried on an empty document, so that a mistake in sources.yml is found
+    before the page is fetched, not taken for a page without meetings.
+    """
+    empty = Selector(text="<html></html>")
+    for name in SELECTOR_FIELDS:
+        selector = getattr(page, name)
+        if not selector:
+            continue
+        try:
+            select(empty, selector)
+        except (ValueError, SelectorError) as exc:  # XPath errors are ValueErrors, CSS ones cssselect's
+            return f"{page.agency} ({page.slug}): the {name} selector {selector!r} is invalid: {exc}"
+    return None
 
 
 def _text(node: Selector, selector: str | None) -> str | None:
@@ -177,6 +198,10 @@ class AgencyPagesSpider(TrackerSpider):
             self.previous_hashes = {}
         self.report = {"pages": 0, "unchanged": 0}
         for page in self.pages:
+            problem = selector_problem(page)
+            if problem:
+                self.page_unreadable(page.start_url, "bad_selector", problem)
+                continue
             yield scrapy.Request(self.fetch_url(page.start_url), callback=self.parse, errback=self.on_error,
                                  cb_kwargs={"page": page})
 
@@ -188,17 +213,17 @@ class AgencyPagesSpider(TrackerSpider):
         parts = urlsplit(url)
         return base.rstrip("/") + parts.path + (f"?{parts.query}" if parts.query else "")
 
-    def structure_changed(self, response: Response, message: str) -> None:
+    def page_unreadable(self, url: str, kind: str, message: str) -> None:
         """A page that yields no meetings failed, it is not an empty success: recorded, and the run fails."""
         self.failed_requests += 1
         self.broken.append(message)
-        self.reject(response.url, "structure_changed", message)
+        self.reject(url, kind, message)
 
     def parse(self, response: Response, page: AgencyPage) -> Iterator[MeetingItem]:
         rows = select(Selector(text=response.text), page.rows)
         if not rows:
-            self.structure_changed(response, f"{page.agency} ({page.slug}): no meeting rows match {page.rows!r}; "
-                                   "the page's structure changed")
+            self.page_unreadable(response.url, "structure_changed", f"{page.agency} ({page.slug}): no meeting rows "
+                                 f"match {page.rows!r}; the page's structure changed")
             return
         self.good_responses += 1
         self.report["pages"] += 1
@@ -210,8 +235,8 @@ class AgencyPagesSpider(TrackerSpider):
         for problem in problems:
             self.reject(response.url, "bad_row", problem)
         if not meetings:
-            self.structure_changed(response, f"{page.agency} ({page.slug}): no row has a date readable by "
-                                   f"{page.date!r}")
+            self.page_unreadable(response.url, "structure_changed",
+                                 f"{page.agency} ({page.slug}): no row has a date readable by {page.date!r}")
             return
         for meeting in meetings:
             meeting.source_meta["rows_hash"] = digest

@@ -32,9 +32,12 @@ from scrapers.texts import MAX_DOWNLOAD_BYTES, TextUnavailable, capped, to_text
 
 logger = logging.getLogger(__name__)
 
-#: Rejections of one identified record, as opposed to a whole response or an anonymous list entry.
-RECORD_KINDS = frozenset({"invalid_item", "store_failed", "bad_document", "bad_bill", "bad_meeting", "bad_event",
-                          "bad_row"})
+#: Rejections of one identified record for what upstream sent, as opposed to a whole response, an anonymous
+#: list entry or a failure of our own (``store_failed``: a full disk, a newer schema), which must hold every run.
+RECORD_KINDS = frozenset({"invalid_item", "bad_document", "bad_bill", "bad_meeting", "bad_event", "bad_row"})
+#: What json.loads raises on a body that is not JSON: nesting deeper than the interpreter's recursion limit is
+#: as unreadable as a syntax error, and must be recorded as one rather than escape the callback.
+NOT_JSON: tuple[type[Exception], ...] = (ValueError, RecursionError)
 #: How many runs in a row a rejected record holds the watermark back before it is taken as broken upstream.
 HOLDING_RUNS = 2
 
@@ -73,7 +76,10 @@ class TrackerSpider(scrapy.Spider):
         spider.last_failure = None
         spider.texts_swept = False
         spider.text_requests = 0
+        spider.exceptions_recorded = 0
         crawler.signals.connect(spider._closed, signal=signals.spider_closed)
+        crawler.signals.connect(spider._spider_error, signal=signals.spider_error)
+        crawler.signals.connect(spider._item_error, signal=signals.item_error)
         crawler.signals.connect(spider._idle, signal=signals.spider_idle)
         return spider
 
@@ -146,7 +152,7 @@ class TrackerSpider(scrapy.Spider):
         """The response's JSON, or None after recording why it is not JSON."""
         try:
             data = json.loads(response.text)
-        except (ValueError, AttributeError) as exc:
+        except (*NOT_JSON, AttributeError) as exc:
             self.failed_requests += 1
             head = response.body[:200].lstrip().lower()
             if head.startswith((b"<!doctype", b"<html", b"<")):
@@ -173,6 +179,34 @@ class TrackerSpider(scrapy.Spider):
             reason = failure.getErrorMessage() or type(failure.value).__name__
             self.last_failure = f"could not reach {urlsplit(url or '').netloc or 'the upstream'}: {reason}"
             self.reject(url, "request_failed", reason, lost=False)
+
+    def _spider_error(self, failure: Failure, response: Response | Failure, spider: scrapy.Spider) -> None:
+        """A callback or errback that raised: whatever it had still to read or ask for is lost for this run."""
+        if spider is not self:
+            return
+        self.exceptions_recorded += 1
+        request = response.request if isinstance(response, Response) else getattr(response, "request", None)
+        url = response.url if isinstance(response, Response) else getattr(request, "url", None)
+        self.reject(url, "spider_error", error_reason(failure.value), lost=False)
+
+    def _item_error(self, item: Any, response: Response | None, spider: scrapy.Spider, failure: Failure) -> None:
+        """An item that a pipeline stage failed on (other than a rejection it recorded): it was not stored."""
+        if spider is not self:
+            return
+        url = getattr(item, "source_url", None) or (response.url if response is not None else None)
+        name = getattr(item, "id", None) or type(item).__name__
+        self.reject(url, "item_error", f"{name}: {error_reason(failure.value)}")
+
+    def unrecorded_exceptions(self) -> None:
+        """Exceptions Scrapy counted that no signal brought here (one raised in ``start()``): recorded at the end."""
+        stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
+        missed = int(stats.get("spider_exceptions/count", 0)) - self.exceptions_recorded
+        if missed <= 0:
+            return
+        names = sorted(key.split("/", 1)[1] for key in stats
+                       if key.startswith("spider_exceptions/") and key != "spider_exceptions/count")
+        self.exceptions_recorded += missed
+        self.reject(None, "spider_error", f"{missed} exception(s) outside a callback: {', '.join(names)}", lost=False)
 
     def known_bad_note(self) -> str | None:
         if not self.known_bad:
@@ -270,14 +304,17 @@ class TrackerSpider(scrapy.Spider):
     def _closed(self, spider: scrapy.Spider, reason: str) -> None:
         if spider is not self:
             return
+        self.unrecorded_exceptions()
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
         requests = int(stats.get("downloader/request_count", 0))
-        if not self.good_responses and (self.failed_requests or not (requests or self.nothing_to_ask)):
+        failures = self.failed_requests + self.exceptions_recorded
+        if not self.good_responses and (failures or not (requests or self.nothing_to_ask)):
             status, watermark = "failed", None
             message = self.partial_reason or self.last_failure or "no usable response from the upstream"
-        elif self.partial_reason or self.failed_requests or self.lost_items or reason not in ("finished",):
+        elif self.partial_reason or failures or self.lost_items or reason not in ("finished",):
             status, watermark = "partial", self.partial_watermark()
             counted = [f"{n} {what}" for n, what in ((self.failed_requests, "request(s) failed"),
+                                                      (self.exceptions_recorded, "callback error(s)"),
                                                       (self.lost_items, "item(s) rejected")) if n]
             notes = counted + [note] if (note := self.known_bad_note()) else counted
             message = self.partial_reason or "; ".join(notes) or f"stopped: {reason}"
@@ -287,3 +324,9 @@ class TrackerSpider(scrapy.Spider):
         self.run.finish(status, requests=requests, watermark=watermark, message=message, details=details,
                         **self.pipeline_counts)
         self.run_status = status
+
+
+def error_reason(exc: BaseException) -> str:
+    """An exception as one line for crawl_errors: its type and its message, whitespace collapsed."""
+    message = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__

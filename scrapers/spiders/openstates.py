@@ -78,7 +78,7 @@ from scrapy.settings import BaseSettings
 
 from scrapers.items import Action, BillItem, Sponsor, Version, WatchOutcome
 from scrapers.sources import ConfigError, source_config
-from scrapers.spiders.base import TrackerSpider
+from scrapers.spiders.base import NOT_JSON, TrackerSpider
 
 logger = logging.getLogger(__name__)
 
@@ -802,6 +802,6 @@ def _detail(response: Response) -> str:
     """The ``detail`` of an Open States error answer, or the start of its body."""
     try:
         detail = json.loads(response.text).get("detail")
-    except (ValueError, AttributeError):
+    except (*NOT_JSON, AttributeError):
         detail = None
     return str(detail) if detail else response.body[:200].decode("utf-8", "replace")

@@ -35,7 +35,7 @@ from twisted.python.failure import Failure
 
 from scrapers.items import MeetingItem
 from scrapers.sources import source_config
-from scrapers.spiders.base import TrackerSpider
+from scrapers.spiders.base import NOT_JSON, TrackerSpider
 from scrapers.spiders.federal_register import meeting_kind
 from scrapers.store import CONTRIBUTIONS
 
@@ -79,7 +79,7 @@ def read_body(body: bytes) -> tuple[Any, str | None]:
     """
     try:
         data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except NOT_JSON as exc:  # UnicodeDecodeError is a ValueError
         head = body[:200].lstrip().lower()
         return None, "an HTML page instead of JSON" if head.startswith(b"<") else f"invalid JSON: {exc}"
     message = upstream_error(data)
