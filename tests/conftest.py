@@ -97,6 +97,24 @@ def shared_samples(source: str, pattern: str = "*.json") -> list[Path]:
     return sorted(folder.glob(pattern)) if folder.is_dir() else []
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test marked ``review`` shows one finding of the adversarial review holds: it runs with the fault suite."""
+    for item in items:
+        if item.get_closest_marker("review"):
+            item.add_marker(pytest.mark.faults)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    report = yield
+    marker = item.get_closest_marker("review")
+    if marker and (report.when == "call" or (report.when == "setup" and not report.passed)):
+        from tests.faults import reviewed
+
+        reviewed(marker.args[0], item.nodeid, report.passed, report.user_properties)
+    return report
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """The fault suite's figures, when fault cases ran (tests/faults.py)."""
     from tests.faults import report_figures

@@ -498,10 +498,68 @@ def figures_table(figures: list[Figure]) -> str:
     return "\n".join(lines)
 
 
+#: The attacks and operator mistakes an adversarial review reproduced, each shown to hold by the tests marked
+#: ``@pytest.mark.review(KEY)`` (they join the fault suite). A test may add figures with pytest's
+#: ``record_property``: ``runs`` (crawls or digests made), ``lost`` (rows missing at the end) and ``duplicates``.
+REVIEW = {
+    "callback_exception": "an exception escaping a spider's callback, errback, start or pipeline stage",
+    "local_failure": "a failure of ours taken for a record broken upstream: a store error run after run, a database"
+                     " made by a newer version or damaged, one version link that is not a web address",
+    "bad_selector": "an agency page whose configured selector is invalid",
+    "echoed_key": "an API key echoed in an upstream's answer",
+    "redirected_key": "a redirect to another host, which would carry the API key",
+    "foreign_link": "a next-page link to another host or scheme (file:///etc/hostname)",
+    "oversized": "a gzip bomb, a response past the size limit, a field past its length",
+    "director_face": "password guessing, malformed Authorization headers, non-ASCII passwords, another Host name",
+    "public_face": "file paths, debug pages, security headers, spreadsheet formulas in CSV cells",
+    "bad_goodbye": "a mail server that accepts a digest, then fails at QUIT",
+    "refused_recipient": "a recipient the mail server refuses",
+    "source_health": "a digest sent after sources failed, were skipped or stopped early",
+    "publish_switch": "a publish while the public face is serving",
+    "operator_mistake": "files not UTF-8, values of the wrong type, line breaks in DIGEST_FROM, corrupt or missing"
+                        " databases and snapshots, a mistyped AILABOR_DB",
+}
+FIGURE_PROPERTIES = ("runs", "lost", "duplicates")
+
+
+@dataclass
+class Reviewed:
+    key: str
+    test: str
+    passed: bool
+    figures: dict[str, int]
+
+
+REVIEWED: list[Reviewed] = []
+
+
+def reviewed(key: str, test: str, passed: bool, properties: list[tuple[str, object]]) -> None:
+    if key not in REVIEW:
+        raise KeyError(f"review({key!r}): not one of {', '.join(REVIEW)}")
+    figures = {name: int(value) for name, value in properties if name in FIGURE_PROPERTIES}  # type: ignore[call-overload]
+    REVIEWED.append(Reviewed(key, test, passed, figures))
+
+
+def review_table(rows: list[Reviewed]) -> str:
+    """One row per finding: its tests, the cases that passed, and the figures the tests recorded."""
+    lines = ["| what was tried | tests | cases | passed | runs | rows lost | duplicates |",
+             "|---|---|---:|---:|---:|---:|---:|"]
+    for key, what in REVIEW.items():
+        mine = [r for r in rows if r.key == key]
+        if not mine:
+            continue
+        files = sorted({r.test.split("::")[0].removeprefix("tests/") for r in mine})
+        sums = [str(sum(r.figures[p] for r in mine if p in r.figures))
+                if any(p in r.figures for r in mine) else "" for p in FIGURE_PROPERTIES]
+        lines.append(f"| {what} | {', '.join(files)} | {len(mine)} | {sum(r.passed for r in mine)} | "
+                     + " | ".join(sums) + " |")
+    return "\n".join(lines)
+
+
 RELIABILITY = REPO / "docs" / "reliability.md"
 
 
-def reliability_page(figures: list[Figure]) -> str:
+def reliability_page(figures: list[Figure], reviewed_rows: list[Reviewed]) -> str:
     sources = sorted({f.case.split("-")[0] for f in figures})
     return f"""# Reliability under upstream faults
 
@@ -526,18 +584,38 @@ Spiders: {", ".join(sources)}.
 {figures_table(figures)}
 
 {sum(f.passed for f in figures)} of {len(figures)} cases passed.
+{review_section(reviewed_rows)}"""
+
+
+def review_section(rows: list[Reviewed]) -> str:
+    if not rows:
+        return ""
+    return f"""
+## Attacks and mistakes
+
+An adversarial review tried the tracker as an attacker and as a careless operator would. Each
+row is a class of what it tried; the tests that show the tracker holds are marked
+`review` and run with the fault suite. Runs, rows lost and duplicates are summed over
+the tests that count them (blank: the tests of that row make no crawl or digest).
+
+{review_table(rows)}
+
+{sum(r.passed for r in rows)} of {len(rows)} cases passed.
 """
 
 
 def report_figures(terminalreporter: Any) -> None:
     """Print the figures table after a session that ran fault cases, and write docs/reliability.md if asked."""
-    if not FIGURES:
+    if not FIGURES and not REVIEWED:
         return
     terminalreporter.section("fault suite figures")
-    terminalreporter.write_line(figures_table(FIGURES))
+    if FIGURES:
+        terminalreporter.write_line(figures_table(FIGURES))
+    if REVIEWED:
+        terminalreporter.write_line(review_table(REVIEWED))
     if os.environ.get("AILABOR_WRITE_RELIABILITY") == "1":
         RELIABILITY.parent.mkdir(exist_ok=True)
-        RELIABILITY.write_text(reliability_page(FIGURES))
+        RELIABILITY.write_text(reliability_page(FIGURES, REVIEWED))
         terminalreporter.write_line(f"written to {RELIABILITY.relative_to(REPO)}")
 
 

@@ -95,6 +95,7 @@ def test_page_whose_structure_changed_fails_the_run_naming_agency_and_selector(r
     ("date", "td:nth-child(1 ::text", "Expected"),
     ("agenda", "td:frobnicate(3) a::attr(href)", "unknown"),
 ])
+@pytest.mark.review("bad_selector")
 def test_page_with_an_invalid_selector_fails_the_run_naming_page_selector_and_error(replay, db_path, tmp_path, field,
                                                                                      selector, error):
     config = yaml.safe_load(SOURCES_FILE.read_text())

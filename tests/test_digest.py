@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -256,19 +257,25 @@ def _deliveries(database) -> list[dict[str, tuple[str, int]]]:
             for row in database.execute("SELECT deliveries FROM digests ORDER BY id")]
 
 
+@pytest.mark.review("bad_goodbye")
 @pytest.mark.parametrize("goodbye", ["421 4.4.2 closing connection", "drop"])
-def test_a_message_accepted_before_a_bad_goodbye_is_sent_once_in_three_runs(fresh_db, db_path, smtp, env, goodbye):
+def test_a_message_accepted_before_a_bad_goodbye_is_sent_once_in_three_runs(fresh_db, db_path, smtp, env, goodbye,
+                                                                           record_property):
     _save(fresh_db, _replica_bill())
     smtp.goodbye = goodbye
 
     runs = [CliRunner().invoke(cli, ["digest", "daily", "--db", str(db_path)], env=env) for _ in range(3)]
 
+    record_property("runs", len(runs))
+    record_property("duplicates", len(smtp.messages) - 1)
     assert len(smtp.messages) == 1
     assert _rows(fresh_db) == [("daily", "sent", 1, 1)]
     assert [run.exit_code for run in runs] == [0, 0, 0]
 
 
-def test_a_refused_recipient_is_recorded_and_only_it_gets_that_digest_next_run(fresh_db, db_path, smtp, env):
+@pytest.mark.review("refused_recipient")
+def test_a_refused_recipient_is_recorded_and_only_it_gets_that_digest_next_run(fresh_db, db_path, smtp, env,
+                                                                              record_property):
     _save(fresh_db, _replica_bill())
     smtp.refuse = {"deputy@union.example": "550 5.1.1 <deputy@union.example>: mailbox disabled"}
 
@@ -289,6 +296,10 @@ def test_a_refused_recipient_is_recorded_and_only_it_gets_that_digest_next_run(f
     assert second.retries == ["daily: events 1–1 sent to deputy@union.example, refused before"]
     assert [recipients for recipients, _ in smtp.messages] == [
         ["director@union.example"], ["deputy@union.example"], ["director@union.example", "deputy@union.example"]]
+    copies = Counter((address, message["Message-ID"]) for recipients, message in smtp.messages
+                     for address in recipients)
+    record_property("runs", 3)
+    record_property("duplicates", sum(n - 1 for n in copies.values()))
     first_copy, retried, _ = (message for _, message in smtp.messages)
     assert retried["Message-ID"] == first_copy["Message-ID"]
     assert "CA AB 1836" in _parts(retried)[0] and "NY S 8420" not in _parts(retried)[0]
@@ -297,6 +308,7 @@ def test_a_refused_recipient_is_recorded_and_only_it_gets_that_digest_next_run(f
         {"director@union.example": ("accepted", 1), "deputy@union.example": ("accepted", 1)}]
 
 
+@pytest.mark.review("refused_recipient")
 @pytest.mark.parametrize(("reply", "tries"), [("550 5.1.1 no such user", 2), ("452 4.2.2 mailbox full", 4)])
 def test_a_recipient_refused_every_time_is_given_up_after_its_retries(fresh_db, db_path, smtp, env, reply, tries):
     _save(fresh_db, _replica_bill())
@@ -313,6 +325,7 @@ def test_a_recipient_refused_every_time_is_given_up_after_its_retries(fresh_db, 
     assert [o.retries for o in outcomes[tries:]] == [[]] * (6 - tries)
 
 
+@pytest.mark.review("refused_recipient")
 def test_a_retry_the_server_cannot_take_leaves_the_recipient_waiting_and_sends_nothing(fresh_db, db_path, smtp, env):
     _save(fresh_db, _replica_bill())
     smtp.refuse = {"deputy@union.example": "451 4.3.0 try again later"}
@@ -446,6 +459,7 @@ def _crawl_run(database, source: str, started: str, status: str, message: str | 
                                    "status": status, "items": 3, "message": message})
 
 
+@pytest.mark.review("source_health")
 def test_footer_names_the_sources_that_failed_were_skipped_or_stopped_early_and_their_last_ok_run(
         fresh_db, db_path, smtp, env, tmp_path, monkeypatch):
     schedule = tmp_path / "schedule.yml"
@@ -478,6 +492,7 @@ def test_footer_names_the_sources_that_failed_were_skipped_or_stopped_early_and_
         assert "openstates_events" not in part
 
 
+@pytest.mark.review("source_health")
 def test_footer_does_not_call_a_run_that_failed_an_hour_ago_normal(fresh_db, db_path, smtp, env):
     now = datetime.now(UTC)
     _crawl_run(fresh_db, "congress", (now - timedelta(hours=5)).isoformat(), "ok")
@@ -492,6 +507,7 @@ def test_footer_does_not_call_a_run_that_failed_an_hour_ago_normal(fresh_db, db_
         assert "(HTTP 503 from upstream); last ok run " in part
 
 
+@pytest.mark.review("source_health")
 def test_footer_says_every_source_ran_normally_only_when_each_last_run_was_ok(fresh_db, db_path, smtp, env):
     _save(fresh_db, _replica_bill())
     _send(db_path, env)
@@ -583,6 +599,7 @@ def test_min_priority_keeps_only_bills_positioned_at_least_that_high(fresh_db):
 
 
 
+@pytest.mark.review("refused_recipient")
 def test_a_refusal_that_echoes_the_password_is_stored_and_shown_without_it(fresh_db, db_path, smtp, env):
     _save(fresh_db, _replica_bill())
     smtp.refuse = {"deputy@union.example": f"550 5.7.1 relay denied for {PASSWORD}"}
@@ -595,6 +612,7 @@ def test_a_refusal_that_echoes_the_password_is_stored_and_shown_without_it(fresh
     assert PASSWORD not in shown and PASSWORD not in stored
 
 
+@pytest.mark.review("refused_recipient")
 def test_a_refused_recipient_taken_off_the_list_is_not_sent_it_again(fresh_db, db_path, smtp, env, tmp_path):
     _save(fresh_db, _replica_bill())
     smtp.refuse = {"deputy@union.example": "452 4.2.2 mailbox full"}
@@ -611,6 +629,7 @@ def test_a_refused_recipient_taken_off_the_list_is_not_sent_it_again(fresh_db, d
                                       "deputy@union.example": ("removed", 1)}]
 
 
+@pytest.mark.review("refused_recipient")
 def test_a_retry_refused_at_data_counts_as_a_try(fresh_db, db_path, smtp, env):
     _save(fresh_db, _replica_bill())
     smtp.refuse = {"deputy@union.example": "550 5.1.1 mailbox disabled"}
@@ -639,6 +658,7 @@ def _one_line_error(done: subprocess.CompletedProcess[str]) -> str:
     return lines[0]
 
 
+@pytest.mark.review("operator_mistake")
 @pytest.mark.parametrize("dry_run", [False, True])
 def test_a_digests_file_that_is_not_utf8_is_one_line(tmp_path, db_path, env, dry_run):
     latin1 = tmp_path / "digests.yml"
@@ -653,6 +673,7 @@ def test_a_digests_file_that_is_not_utf8_is_one_line(tmp_path, db_path, env, dry
 @pytest.mark.parametrize("sender", ["AI Labor Watch <alerts@union.example>\r\nBcc: everyone@evil.example",
                                     "alerts@union.example\nBcc: everyone@evil.example",
                                     "AI Labor Watch\r\n <alerts@union.example>"])
+@pytest.mark.review("operator_mistake")
 @pytest.mark.parametrize("dry_run", [False, True])
 def test_a_line_break_in_digest_from_is_refused_in_one_line(fresh_db, db_path, smtp, env, sender, dry_run):
     _save(fresh_db, _replica_bill())

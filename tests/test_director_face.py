@@ -51,6 +51,7 @@ def hashes(monkeypatch):
     return calls
 
 
+@pytest.mark.review("director_face")
 async def test_password_is_hashed_once_per_session(director_app, hashes):
     async with client(director_app) as browser:
         first = await browser.get(SQL, headers=basic(PASSWORD))
@@ -63,6 +64,7 @@ async def test_password_is_hashed_once_per_session(director_app, hashes):
     assert len(hashes) == 1
 
 
+@pytest.mark.review("director_face")
 async def test_without_password_or_session_nothing_is_served(director_app):
     async with client(director_app) as stranger:
         for path in (SQL, "/tracker/bills.json", "/", "/-/metadata.json"):
@@ -74,6 +76,7 @@ async def test_without_password_or_session_nothing_is_served(director_app):
         assert (await stranger.get(SQL)).status_code == 401
 
 
+@pytest.mark.review("director_face")
 async def test_a_guesser_is_answered_429_after_five_wrong_passwords_a_minute(director_app, hashes):
     async with client(director_app, "192.0.2.66") as guesser, client(director_app, "192.0.2.7") as director:
         statuses = [(await guesser.get(SQL, headers=basic(f"guess {n}"))).status_code for n in range(8)]
@@ -86,6 +89,7 @@ async def test_a_guesser_is_answered_429_after_five_wrong_passwords_a_minute(dir
         assert (await director.get(SQL, headers=basic(PASSWORD))).status_code == 200
 
 
+@pytest.mark.review("director_face")
 async def test_a_session_gets_in_from_a_throttled_address(director_app):
     async with client(director_app, "192.0.2.8") as office:
         assert (await office.get(SQL, headers=basic(PASSWORD))).status_code == 200
@@ -99,6 +103,7 @@ async def test_a_session_gets_in_from_a_throttled_address(director_app):
         assert (await office.get(SQL)).status_code == 200
 
 
+@pytest.mark.review("director_face")
 async def test_a_non_ascii_password_works(monkeypatch, site_db):  # noqa: F811
     monkeypatch.setenv(PASSWORD_HASH_ENV, hash_password("pässwörd ✓ 工会"))
     async with client(make_datasette(site_db, public=False).app()) as browser:
@@ -112,6 +117,7 @@ MALFORMED = ["Basic YQ", "Basic w6k6w6k=", "Basic !!!", "Basic", "Basic ", "Bear
              "Basic " + base64.b64encode(b"no colon").decode(), "Basic \xff\xfe"]
 
 
+@pytest.mark.review("director_face")
 @pytest.mark.parametrize("public", [False, True])
 async def test_a_malformed_authorization_header_is_refused_not_an_error(monkeypatch, site_db, public):  # noqa: F811
     monkeypatch.setenv(PASSWORD_HASH_ENV, hash_password(PASSWORD))
@@ -122,6 +128,7 @@ async def test_a_malformed_authorization_header_is_refused_not_an_error(monkeypa
         assert response.status_code == (200 if public else 401), header
 
 
+@pytest.mark.review("director_face")
 async def test_strangers_are_answered_while_passwords_are_being_checked(director_app):
     answered: list[str] = []
 
@@ -139,6 +146,7 @@ async def test_strangers_are_answered_while_passwords_are_being_checked(director
 
 @pytest.mark.parametrize("host", ["evil.example", "evil.example:8001", "127.0.0.1.nip.io:8001", "localhost.evil",
                                   "192.168.1.5:8001", ""])
+@pytest.mark.review("director_face")
 async def test_passwordless_face_refuses_other_host_names(monkeypatch, site_db, host):  # noqa: F811
     monkeypatch.delenv(PASSWORD_HASH_ENV, raising=False)
     ds = make_datasette(site_db, public=False)

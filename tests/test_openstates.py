@@ -491,6 +491,7 @@ def test_contract_real_jurisdiction_lists_give_codes_and_no_sessions_without_inc
         assert payload["pagination"]["total_items"] >= len(payload["results"])
 
 
+@pytest.mark.review("local_failure")
 def test_a_version_link_that_is_not_a_web_address_is_dropped_and_the_bill_kept(replay, db_path):
     ab2602 = json.loads(json.dumps(_bill("AB 2602")))
     ab2602["versions"][0]["links"][0]["url"] = "ftp://leginfo.legislature.ca.gov/pub/ab_2602_introduced.pdf"

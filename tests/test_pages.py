@@ -141,6 +141,7 @@ def test_bill_page_is_usable_from_the_keyboard(site, page):
     assert "Introduced" in reached  # the link to the introduced text
 
 
+@pytest.mark.review("public_face")
 def test_pages_run_only_the_sites_own_scripts(site, browser):
     context = browser.new_context()
     tab = context.new_page()

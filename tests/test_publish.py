@@ -11,6 +11,8 @@ import threading
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 import db
 from scrapers.items import Action, BillItem
 from scrapers.publish import publish
@@ -43,6 +45,7 @@ def bill_count(url: str) -> int:
     return count
 
 
+@pytest.mark.review("publish_switch")
 def test_a_running_public_face_serves_each_publish_at_once_and_never_a_mix(tmp_path):
     working = build_site_db(tmp_path / "tracker.db")
     snapshot = publish(working)
@@ -91,6 +94,7 @@ def one_line_error(done: subprocess.CompletedProcess[str]) -> str:
     return lines[0]
 
 
+@pytest.mark.review("operator_mistake")
 def test_publishing_a_corrupt_database_says_so_in_one_line_and_keeps_the_served_snapshot(tmp_path):
     working = build_site_db(tmp_path / "tracker.db")
     snapshot = publish(working)
@@ -104,6 +108,7 @@ def test_publishing_a_corrupt_database_says_so_in_one_line_and_keeps_the_served_
     assert sorted(p.name for p in snapshot.parent.iterdir()) == ["tracker.db"]
 
 
+@pytest.mark.review("operator_mistake")
 def test_publishing_without_a_database_says_so_and_creates_nothing(tmp_path):
     missing = tmp_path / "typo" / "tracker.db"
     line = one_line_error(ailabor("publish", "--db", str(missing)))
@@ -111,6 +116,7 @@ def test_publishing_without_a_database_says_so_and_creates_nothing(tmp_path):
     assert not (tmp_path / "typo").exists()
 
 
+@pytest.mark.review("operator_mistake")
 def test_serving_a_corrupt_snapshot_says_so_in_one_line(tmp_path):
     working = db.connect(tmp_path / "tracker.db")
     working.close()
@@ -121,6 +127,7 @@ def test_serving_a_corrupt_snapshot_says_so_in_one_line(tmp_path):
     assert "ailabor publish" in line
 
 
+@pytest.mark.review("operator_mistake")
 def test_serving_the_public_face_before_init_says_so_in_one_line(tmp_path):
     line = one_line_error(ailabor("serve", "--public", "--db", str(tmp_path / "nothing" / "tracker.db")))
     assert "ailabor init" in line

