@@ -145,3 +145,49 @@ def test_a_section_that_is_a_list_stops_the_crawl_before_it_starts(tmp_path, fre
                                           env={"AILABOR_SOURCES": str(mistaken), **OFFLINE}))
     assert line == "ailabor: sources.yml: the section 'federal_register' must be a mapping of settings"
     assert fresh_db["crawl_runs"].count == 0
+
+
+# The working database ---------------------------------------------------------------------------------
+
+# Every command that reads or writes the working database, with what it needs besides --db.
+DATABASE_COMMANDS = {
+    "status": ["status"],
+    "crawl": ["crawl", "federal_register"],
+    "classify": ["classify"],
+    "override": ["override", "ca-20252026-ab1018", "--relevant", "yes"],
+    "position": ["position", "ca-20252026-ab1018", "--stance", "support"],
+    "watch": ["watch", "--list"],
+    "digest": ["digest", "director", "--dry-run"],
+    "publish": ["publish"],
+    "serve": ["serve", "--port", "1"],
+    "serve-public": ["serve", "--public", "--port", "1"],
+    "schedule": ["schedule", "--once"],
+}
+
+
+def _files_under(folder: Path) -> list[Path]:
+    return sorted(folder.rglob("*"))
+
+
+@pytest.mark.parametrize("command", DATABASE_COMMANDS.values(), ids=DATABASE_COMMANDS.keys())
+def test_a_mistyped_database_path_is_said_and_nothing_is_created(tmp_path, command):
+    typo = tmp_path / "srv" / "ailabr" / "tracker.db"
+    line = _one_line_no_traceback(ailabor(*command, "--db", str(typo), env=OFFLINE))
+    assert line == (f"ailabor: no database at {typo}; run `ailabor init` to create one "
+                    "(or check --db and AILABOR_DB)")
+    assert _files_under(tmp_path) == []
+
+
+def test_a_mistyped_ailabor_db_is_said_by_the_scheduler_and_nothing_is_created(tmp_path):
+    typo = tmp_path / "db" / "traker.db"
+    done = subprocess.run([sys.executable, "scheduler.py", "--once"], cwd=REPO, capture_output=True, text=True,
+                          env=dict(os.environ, AILABOR_DB=str(typo), **OFFLINE), timeout=120, check=False)
+    assert "no database at" in _one_line_no_traceback(done)
+    assert _files_under(tmp_path) == []
+
+
+def test_init_creates_the_database_the_other_commands_then_use(tmp_path):
+    target = tmp_path / "srv" / "ailabor" / "tracker.db"
+    assert ailabor("init", "--db", str(target)).returncode == 0
+    done = ailabor("status", "--db", str(target))
+    assert done.returncode == 0 and "no crawl has run yet" in done.stdout
