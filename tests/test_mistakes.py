@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import reprlib
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+import db
 from tests.conftest import REPO
 
 
@@ -191,3 +193,32 @@ def test_init_creates_the_database_the_other_commands_then_use(tmp_path):
     assert ailabor("init", "--db", str(target)).returncode == 0
     done = ailabor("status", "--db", str(target))
     assert done.returncode == 0 and "no crawl has run yet" in done.stdout
+
+
+def _newer(path: Path) -> Path:
+    db.connect(path, create=True).close()
+    raw = sqlite3.connect(path)
+    raw.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
+                "VALUES ('ailabor', 'm999_from_the_future', '2030-01-01')")
+    raw.commit()
+    raw.close()
+    return path
+
+
+def _dump(path: Path) -> list[str]:
+    raw = sqlite3.connect(path)
+    try:
+        return list(raw.iterdump())
+    finally:
+        raw.close()
+
+
+@pytest.mark.parametrize("command", [["init"], *DATABASE_COMMANDS.values()], ids=["init", *DATABASE_COMMANDS])
+def test_a_database_made_by_a_newer_version_is_refused_and_left_as_it_was(tmp_path, command):
+    newer = _newer(tmp_path / "tracker.db")
+    before = _dump(newer)
+    line = _one_line_no_traceback(ailabor(*command, "--db", str(newer), env=OFFLINE))
+    assert line == (f"ailabor: {newer} cannot be used as the tracker's database: it was made by a newer version "
+                    "of AI Labor Watch (migrations m999_from_the_future are unknown here); update this installation "
+                    "to that version")
+    assert _dump(newer) == before
