@@ -71,6 +71,24 @@ def connect(path: str | os.PathLike[str] | None = None, *, migrate: bool = True,
     return database
 
 
+def check_integrity(database: sqlite_utils.Database) -> None:
+    """Raise UnusableDatabase naming the first fault ``PRAGMA quick_check`` finds in the file.
+
+    Opening and migrating read little of the file, so a damaged page deep in
+    a table is found only by reading it all; ``ailabor init`` does so before it
+    calls the database ready.
+    """
+    target = database.conn.execute("PRAGMA database_list").fetchone()[2]
+    try:
+        findings = [row[0] for row in database.conn.execute("PRAGMA quick_check")]
+    except sqlite3.DatabaseError as exc:
+        findings = [str(exc)]
+    if findings != ["ok"]:
+        first = " ".join(findings[0].replace("*** in database main ***", "").split())
+        raise UnusableDatabase(f"{target} is damaged ({first}); restore it from a backup, "
+                               "or move it aside and run `ailabor init` for a new one")
+
+
 class UnusableDatabase(sqlite3.DatabaseError):
     """The file is missing, damaged, not a SQLite database, or not one this tracker can use; the message names it."""
 

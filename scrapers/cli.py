@@ -40,8 +40,9 @@ def init(db_file: str | None) -> None:
 
 
 def _create(db_file: str | None) -> sqlite_utils.Database:
-    """What `init` does: the one place that may make a new working database."""
+    """What `init` does: the one place that may make a new working database, which it then reads whole."""
     database = db.connect(db_file, create=True)
+    db.check_integrity(database)
     return database
 
 
