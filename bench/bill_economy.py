@@ -106,6 +106,9 @@ class Run:
 
 def crawl(source: str, server: EmulatorServer, db_file: Path, label: str) -> Run:
     """``ailabor crawl SOURCE`` in its own process against the emulator; the requests are the server's hits."""
+    import db
+
+    db.connect(db_file, create=True).close()
     env = dict(os.environ, AILABOR_DB=str(db_file), OPENSTATES_API_KEY="bench-key", CONGRESS_API_KEY="bench-key",
                DATA_GOV_API_KEY="bench-key", OPENSTATES_MINUTE_SECONDS="0.01", AILABOR_DOWNLOAD_DELAY="0",
                AILABOR_RETRY_BACKOFF="0.05", AILABOR_LOG_LEVEL="WARNING")

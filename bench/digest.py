@@ -83,7 +83,7 @@ def build(path: Path, events: int, seed: int = 23) -> int:
     """Store bills and meetings until the events table holds ``events`` rows; returns how many it holds."""
     rng = random.Random(seed)
     taxonomy = load_taxonomy()
-    database = db.connect(path)
+    database = db.connect(path, create=True)
     save_topics(database, taxonomy)
     store = Store(database)
     today = datetime.now(UTC).replace(tzinfo=None)

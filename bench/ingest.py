@@ -52,7 +52,7 @@ def run_bulk(count: int, path: Path) -> dict:
     import db
     from bench.corpus import bills
 
-    database = db.connect(path)
+    database = db.connect(path, create=True)
     start = time.perf_counter()
     rows, actions, sponsors, versions = [], [], [], []
     for item in bills(count):

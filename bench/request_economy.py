@@ -77,6 +77,9 @@ STATE_KINDS = ("searches", "title scans", "re-reads", "/jurisdictions")
 
 def crawl(source: str, server: SyntheticServer, db_file: Path) -> dict:
     """One ``ailabor crawl SOURCE`` in its own process; the requests are the server's hits during it."""
+    import db
+
+    db.connect(db_file, create=True).close()
     env = dict(os.environ, AILABOR_DB=str(db_file), DATA_GOV_API_KEY="bench-key", AILABOR_DOWNLOAD_DELAY="0",
                AILABOR_RETRY_BACKOFF="0.05", AILABOR_LOG_LEVEL="WARNING")
     env.update({var: server.url for var in BASE_URL_VARS})

@@ -62,7 +62,7 @@ def build(count: int, path: Path, seed: int = 17) -> None:
     working = path.with_name("working.db")
     for stale in (working, path):
         stale.unlink(missing_ok=True)
-    database = db.connect(working)
+    database = db.connect(working, create=True)
     save_topics(database, taxonomy)
     today = datetime.now(UTC).date()
     first = date(2023, 1, 2)

@@ -39,12 +39,23 @@ def snapshot_path(path: str | os.PathLike[str] | None = None,
     return source.parent / "public" / source.name
 
 
-def connect(path: str | os.PathLike[str] | None = None, *, migrate: bool = True) -> sqlite_utils.Database:
-    """Open the working database in WAL mode with a busy timeout, upgrading its schema in place."""
+def connect(path: str | os.PathLike[str] | None = None, *, migrate: bool = True,
+            create: bool = False) -> sqlite_utils.Database:
+    """Open the working database in WAL mode with a busy timeout, upgrading its schema in place.
+
+    Only ``create`` makes a new file (``ailabor init`` and the commands that
+    stand for it): without it a missing file is an error, so that a mistyped
+    ``--db`` or ``AILABOR_DB`` is said at once instead of crawling into, or
+    serving, an empty database of its own.
+    """
     from db.schema import migrate as apply_migrations
 
     target = db_path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    if create:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    elif not target.is_file():
+        raise UnusableDatabase(f"no database at {target}; run `ailabor init` to create one "
+                               "(or check --db and AILABOR_DB)")
     conn = sqlite3.connect(str(target), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -60,8 +71,26 @@ def connect(path: str | os.PathLike[str] | None = None, *, migrate: bool = True)
     return database
 
 
+def check_integrity(database: sqlite_utils.Database) -> None:
+    """Raise UnusableDatabase naming the first fault ``PRAGMA quick_check`` finds in the file.
+
+    Opening and migrating read little of the file, so a damaged page deep in
+    a table is found only by reading it all; ``ailabor init`` does so before it
+    calls the database ready.
+    """
+    target = database.conn.execute("PRAGMA database_list").fetchone()[2]
+    try:
+        findings = [row[0] for row in database.conn.execute("PRAGMA quick_check")]
+    except sqlite3.DatabaseError as exc:
+        findings = [str(exc)]
+    if findings != ["ok"]:
+        first = " ".join(findings[0].replace("*** in database main ***", "").split())
+        raise UnusableDatabase(f"{target} is damaged ({first}); restore it from a backup, "
+                               "or move it aside and run `ailabor init` for a new one")
+
+
 class UnusableDatabase(sqlite3.DatabaseError):
-    """The file is not a SQLite database, or not one this tracker can upgrade; the message names it."""
+    """The file is missing, damaged, not a SQLite database, or not one this tracker can use; the message names it."""
 
 
 def lock_path(name: str, path: str | os.PathLike[str] | None = None) -> Path:

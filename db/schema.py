@@ -11,6 +11,8 @@ from __future__ import annotations
 import sqlite_utils
 from sqlite_utils import Migrations
 
+from db import UnusableDatabase
+
 migrations = Migrations("ailabor")
 
 # Tables that are plumbing rather than content: hidden on the public site.
@@ -293,5 +295,15 @@ def m006_digest_deliveries(db: sqlite_utils.Database) -> None:
 
 
 def migrate(db: sqlite_utils.Database) -> None:
-    """Bring a database of any earlier schema up to date; a no-op on a current one."""
+    """Bring a database of any earlier schema up to date; a no-op on a current one.
+
+    A database that records migrations this code does not have was made by a
+    newer version: its tables may hold columns and constraints this code would
+    break, so it is refused rather than used.
+    """
+    known = {migration.name for migration in migrations._migrations}
+    unknown = [applied.name for applied in migrations.applied(db) if applied.name not in known]
+    if unknown:
+        raise UnusableDatabase(f"it was made by a newer version of AI Labor Watch (migrations {', '.join(unknown)} "
+                               "are unknown here); update this installation to that version")
     migrations.apply(db)

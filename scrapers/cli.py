@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import click
+import sqlite_utils
 
 import db
 from scrapers.sources import ConfigError
@@ -34,8 +35,15 @@ def cli() -> None:
 @_db_option
 def init(db_file: str | None) -> None:
     """Create the database, or bring an existing one up to the current schema. Safe to repeat."""
-    database = db.connect(db_file)
+    database = _create(db_file)
     click.echo(f"database ready: {db.db_path(db_file)} ({len(database.table_names())} tables)")
+
+
+def _create(db_file: str | None) -> sqlite_utils.Database:
+    """What `init` does: the one place that may make a new working database, which it then reads whole."""
+    database = db.connect(db_file, create=True)
+    db.check_integrity(database)
+    return database
 
 
 @cli.command()
@@ -121,7 +129,7 @@ def up(db_file: str | None, public: bool, host: str, port: int) -> None:
     from scrapers.crawl import run_crawls
     from scrapers.publish import publish as do_publish
 
-    db.connect(db_file).close()
+    _create(db_file).close()
     for summary in run_crawls([], db_file):
         click.echo(summary.line())
     do_publish(db_file)
@@ -300,7 +308,7 @@ def schedule(db_file: str | None, schedule_file: str | None, list_only: bool, on
 
     try:
         code = run_schedule(schedule_file, db_file, list_only=list_only, once=once, echo=click.echo)
-    except (ConfigError, SchedulerBusy) as exc:
+    except (ConfigError, SchedulerBusy, db.UnusableDatabase) as exc:
         raise Failure(str(exc)) from exc
     sys.exit(code)
 

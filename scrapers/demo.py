@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
-from db import REPO_ROOT
+from db import REPO_ROOT, connect
 from scrapers.publish import publish
 from scrapers.replay import Cassette, serving
 
@@ -50,6 +50,7 @@ def build_demo(database: Path) -> Iterator[str]:
     """Build (from scratch) a demo database and its snapshot; yields the crawl's summary lines."""
     for suffix in ("", "-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
+    connect(database, create=True).close()
     # Recorded responses need no pacing: no delays, and Open States' minute is half a second.
     env = dict(os.environ, AILABOR_DB=str(database), OPENSTATES_MINUTE_SECONDS="0.5",
                AILABOR_DOWNLOAD_DELAY="0")

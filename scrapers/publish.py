@@ -18,8 +18,8 @@ import db
 def publish(source: str | os.PathLike[str] | None = None, target: str | os.PathLike[str] | None = None) -> Path:
     """Write the snapshot and return its path; a missing or unreadable working database leaves the old one served."""
     working = db.db_path(source)
-    if not working.is_file():
-        raise db.UnusableDatabase(f"no database at {working}: run `ailabor init` (and a crawl) first")
+    # Refuses a missing, foreign or newer database before VACUUM INTO would make an empty file of a mistyped path.
+    db.connect(working).close()
     snapshot = db.snapshot_path(target, working)
     snapshot.parent.mkdir(parents=True, exist_ok=True)
     tmp = snapshot.with_name(snapshot.name + ".tmp")

@@ -594,14 +594,17 @@ def run_schedule(schedule_file: str | os.PathLike[str] | None = None, db_file: s
                  runner: Runner | None = None) -> int:
     """What ``python scheduler.py`` does; returns the exit code.
 
-    Raises ConfigError for a schedule that cannot be used and SchedulerBusy
-    when another scheduler runs; both carry a one-line message.
+    Raises ConfigError for a schedule that cannot be used, UnusableDatabase
+    for a database that is missing or cannot be used, and SchedulerBusy when
+    another scheduler runs; each carries a one-line message.
     """
     schedule = load_schedule(schedule_file, known_sources=spider_names())
     if list_only:
         for line in list_jobs(schedule, datetime.now(schedule.timezone)):
             echo(line)
         return 0
+    # A mistyped --db or AILABOR_DB is said now, in one line, not once per crawl in the log for ever after.
+    db.connect(db_file).close()
     runner = runner or make_runner(schedule, db_file)
     if once:
         return 1 if any(outcome.failed for outcome in run_once(schedule, runner, echo)) else 0

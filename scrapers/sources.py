@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import reprlib
+from collections.abc import Callable
+from datetime import date
 from functools import cache
 from importlib.resources import files
 from importlib.resources.abc import Traversable
@@ -41,11 +44,106 @@ def read_yaml(path: Path | Traversable, error: type[ValueError] = ConfigError) -
         raise error(f"{path.name}: YAML syntax error{where}: {problem} (check indentation and quotes)") from exc
 
 
-@cache
+def sources_path() -> Path | Traversable:
+    """sources.yml: ``AILABOR_SOURCES`` when set (to try an edit, or for a deployment's own), else the package's."""
+    return Path(os.environ["AILABOR_SOURCES"]) if os.environ.get("AILABOR_SOURCES") else SOURCES_FILE
+
+
 def source_config(name: str, path: Path | Traversable | None = None) -> dict[str, Any]:
-    """A section of sources.yml: ``AILABOR_SOURCES`` when set (to try an edit, a test's own), else the package's."""
-    path = path or (Path(os.environ["AILABOR_SOURCES"]) if os.environ.get("AILABOR_SOURCES") else SOURCES_FILE)
+    """The section ``name`` of sources.yml, its value types already checked (the whole file's, at first read)."""
+    return dict(_sections(path or sources_path()).get(name) or {})
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _iso_date(value: Any) -> bool:
+    try:
+        date.fromisoformat(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def _names(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _text_mapping(value: Any) -> bool:
+    return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+
+
+def _entries(value: Any) -> bool:
+    return isinstance(value, list) and all(_text_mapping(v) for v in value)
+
+
+# What each kind of setting must be, and how the message says it.
+_KINDS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "seconds": (_number, "a number of seconds, such as 0.5"),
+    "number": (_number, "a number, 0 or more"),
+    "count": (_whole, "a whole number, 0 or more"),
+    "flag": (lambda v: isinstance(v, bool), "true or false"),
+    "date": (_iso_date, "a date written YYYY-MM-DD"),
+    "text": (lambda v: isinstance(v, str), "a word or text"),
+    "names": (_names, "a list of names, such as [a, b]"),
+    "congresses": (lambda v: isinstance(v, list) and all(_whole(c) for c in v), "a list of numbers, such as [118]"),
+    "names_to_text": (_text_mapping, "a mapping of names to text (NAME: text, one a line)"),
+    "entries": (_entries, "a list of mappings (each entry's settings as NAME: text lines under '- ')"),
+}
+
+# The settings the spiders read, by section; a setting not listed here is not checked.
+SETTINGS: dict[str, dict[str, str]] = {
+    "federal_register": {
+        "agencies": "names", "types": "names", "topic_terms": "flag", "per_page": "count", "overlap_days": "count",
+        "backfill_start": "date", "download_delay": "seconds",
+    },
+    "congress": {
+        "earlier_congresses": "congresses", "overlap_hours": "number", "quota_reserve": "count",
+        "download_delay": "seconds", "billstatus_zip_threshold": "count", "summaries_lookback_days": "number",
+        "text_search": "flag", "search_phrases_per_query": "count", "texts_per_run": "count",
+    },
+    "openstates": {
+        "jurisdictions": "names", "sessions": "text", "sessions_cache_days": "number", "title_scan": "names",
+        "reread": "flag", "reread_days": "number", "quota_reserve": "count", "texts_per_run": "count",
+        "requests_per_minute": "number", "daily_quota": "count", "per_page": "count", "overlap_hours": "number",
+        "backfill_start": "date", "download_delay": "seconds",
+    },
+    "regulations_gov": {
+        "agencies": "names_to_text", "dockets": "names", "search_terms": "names", "overlap_hours": "number",
+        "backfill_start": "date", "count_days": "count", "docket_search_days": "number", "download_delay": "seconds",
+        "quota_reserve": "count", "page_size": "count",
+    },
+    "agency_pages": {"download_delay": "seconds", "agencies": "entries"},
+    "openstates_events": {
+        "require_bills": "flag", "overlap_days": "count", "lookahead_days": "count", "backfill_days": "count",
+        "download_delay": "seconds",
+    },
+    "congress_hearings": {
+        "overlap_hours": "number", "backfill_days": "number", "quota_reserve": "count", "download_delay": "seconds",
+    },
+}
+
+
+@cache
+def _sections(path: Path | Traversable) -> dict[str, Any]:
+    # Checked whole, once per process: a mistake in any section stops every crawl before a spider starts,
+    # rather than surfacing mid-run as a failure that looks like the upstream's.
     data = read_yaml(path) or {}
-    if not isinstance(data, dict) or not isinstance(data.get(name, {}), dict):
-        raise ConfigError(f"{path.name}: the section {name!r} must be a mapping of settings")
-    return dict(data.get(name) or {})
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path.name}: must map each source's name to its settings")
+    for section, settings in data.items():
+        if settings is None:
+            continue
+        if not isinstance(settings, dict):
+            raise ConfigError(f"{path.name}: the section {section!r} must be a mapping of settings")
+        for key, kind in SETTINGS.get(section, {}).items():
+            valid, wanted = _KINDS[kind]
+            if key in settings and not valid(settings[key]):
+                raise ConfigError(f"{path.name}: {section}: {key} must be {wanted}, "
+                                  f"not {reprlib.repr(settings[key])}")
+    return data

@@ -44,7 +44,7 @@ def db_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def fresh_db(db_path: Path):
-    database = db.connect(db_path)
+    database = db.connect(db_path, create=True)
     yield database
     database.close()
 
@@ -58,7 +58,8 @@ class CrawlResult:
 
 def crawl(source: str, server: ReplayServer, db_path: Path, env: dict[str, str] | None = None,
           timeout: float = 120) -> CrawlResult:
-    """Run ``ailabor crawl SOURCE`` against a replay server, as the scheduler would."""
+    """Run ``ailabor crawl SOURCE`` against a replay server, as the scheduler would, on a database `init` made."""
+    db.connect(db_path, create=True).close()
     done = subprocess.run([sys.executable, "-m", "scrapers.cli", "crawl", source, "--db", str(db_path)],
                           env=crawl_env(server, db_path, env), cwd=REPO, capture_output=True, text=True,
                           timeout=timeout, check=False)

@@ -37,6 +37,7 @@ from typing import Any
 
 import sqlite_utils
 
+import db
 from scrapers.replay import Cassette, ReplayServer, Route
 from tests.conftest import FIXTURES, REPO, CrawlResult, crawl_env
 
@@ -324,6 +325,7 @@ def _crawl_child(source: str, db_path: str, env: dict[str, str], out: str, err: 
 def crawl_forked(source: str, server: ReplayServer, db_path: Path, env: dict[str, str] | None = None,
                  timeout: float = 120) -> CrawlResult:
     """``ailabor crawl SOURCE`` against a replay server, in a process forked from the preloaded server."""
+    db.connect(db_path, create=True).close()
     with tempfile.TemporaryDirectory() as folder:
         out, err = Path(folder) / "stdout", Path(folder) / "stderr"
         process = _forkserver().Process(target=_crawl_child,

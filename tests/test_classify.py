@@ -69,7 +69,7 @@ def test_override_of_an_unknown_id_is_refused(fresh_db):
     assert fresh_db["overrides"].count == 0
 
 
-def test_cli_override_unknown_id_is_one_line(db_path):
+def test_cli_override_unknown_id_is_one_line(fresh_db, db_path):
     result = CliRunner().invoke(cli, ["override", "xx-1-nothing", "--relevant", "yes", "--db", str(db_path)])
     assert result.exit_code == 1
     assert len(result.output.strip().splitlines()) == 1

@@ -46,7 +46,7 @@ def _sources() -> list[str]:
     return list(spider_classes())
 
 
-def test_status_says_when_nothing_has_run(db_path):
+def test_status_says_when_nothing_has_run(fresh_db, db_path):
     result = CliRunner().invoke(cli, ["status", "--db", str(db_path)])
     assert "no crawl has run yet" in result.output
 

@@ -29,7 +29,7 @@ def _detail(name: str) -> dict:
 
 def seed(db_path: Path) -> None:
     """The NO FAKES Act (relevant) and the TAKE IT DOWN Act's House bill (a position) are tracked."""
-    database = db.connect(db_path)
+    database = db.connect(db_path, create=True)
     database["overrides"].insert({"item_id": "us-119-s1367", "relevant": 1})
     Store(database).save([
         BillItem(jurisdiction="us", session="119", identifier="S. 1367", title="NO FAKES Act of 2025",

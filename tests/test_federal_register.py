@@ -221,7 +221,7 @@ def test_429_with_retry_after_is_waited_out_then_succeeds(replay, db_path):
     assert "waiting 1.0s before retrying" in result.stderr
 
 
-def test_unreachable_upstream_fails_the_run_with_a_clear_message(db_path, tmp_path):
+def test_unreachable_upstream_fails_the_run_with_a_clear_message(fresh_db, db_path, tmp_path):
     import subprocess
     import sys
 
@@ -286,7 +286,7 @@ def test_real_search_envelope_pages_through_next_page_url():
 
 
 def _refuse(db_path, meeting_id: str) -> None:
-    database = db.connect(db_path)
+    database = db.connect(db_path, create=True)
     database.execute(f"CREATE TRIGGER refuse BEFORE INSERT ON meetings WHEN NEW.id = '{meeting_id}'"
                      " BEGIN SELECT RAISE(ABORT, 'refused'); END")
     database.close()

@@ -75,6 +75,7 @@ def _writing(db_path: Path) -> bool:
 
 
 def _start(server_url: str, db_path: Path) -> subprocess.Popen:
+    db.connect(db_path, create=True).close()
     return subprocess.Popen([sys.executable, "-m", "scrapers.cli", "crawl", "federal_register", "--db", str(db_path)],
                             env=_env(server_url, db_path), cwd=REPO, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
@@ -97,7 +98,7 @@ def uninterrupted(tmp_path_factory):
 
 def _slow_writes(db_path: Path) -> None:
     """Make every stored event cost real work, so that batch writes take long enough to be hit."""
-    database = db.connect(db_path)
+    database = db.connect(db_path, create=True)
     database.execute(
         "CREATE TRIGGER slow_write AFTER INSERT ON events BEGIN SELECT count(*) FROM (WITH RECURSIVE c(x) AS"
         " (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 200000) SELECT x FROM c); END")

@@ -47,7 +47,7 @@ def self_signed_https(tmp_path):
     server.shutdown()
 
 
-def test_a_certificate_no_trust_store_vouches_for_is_refused(self_signed_https, db_path):
+def test_a_certificate_no_trust_store_vouches_for_is_refused(self_signed_https, fresh_db, db_path):
     done = subprocess.run([sys.executable, "-m", "scrapers.cli", "crawl", "federal_register", "--db", str(db_path)],
                           env=dict(os.environ, FEDERAL_REGISTER_API_URL=self_signed_https, AILABOR_RETRY_BACKOFF="0.05",
                                    AILABOR_DB=str(db_path)),

@@ -121,7 +121,7 @@ def test_the_day_budget_stops_the_run_before_the_hearings_reserve_and_the_next_d
     dataset = Dataset(states=bills, as_of=day(5))
     with emulating(dataset) as server:
         # The key's day as the spider counts it: 250 less what this key already spent today.
-        database = db.connect(db_path)
+        database = db.connect(db_path, create=True)
         database["crawl_runs"].insert({"source": "openstates_events", "started_at": _today(), "status": "ok",
                                        "requests": 225, "details": None})
         database.conn.commit()

@@ -39,7 +39,7 @@ def _bill(jurisdiction: str, session: str, identifier: str, title: str, last: st
 
 def seed(db_path: Path) -> None:
     """Tracked bills pending in CA, NY (relevant) and IL (a position only); the rest must not be asked about."""
-    database = db.connect(db_path)
+    database = db.connect(db_path, create=True)
     bills = [
         _bill("ca", "20252026", "AB 1018", "Automated decisions systems."),
         _bill("ny", "2025-2026", "S 8420", "Requires disclosure of synthetic performers in advertisements"),

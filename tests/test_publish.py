@@ -118,7 +118,7 @@ def test_publishing_without_a_database_says_so_and_creates_nothing(tmp_path):
 
 @pytest.mark.review("operator_mistake")
 def test_serving_a_corrupt_snapshot_says_so_in_one_line(tmp_path):
-    working = db.connect(tmp_path / "tracker.db")
+    working = db.connect(tmp_path / "tracker.db", create=True)
     working.close()
     snapshot = tmp_path / "public" / "tracker.db"
     snapshot.parent.mkdir()
@@ -135,7 +135,7 @@ def test_serving_the_public_face_before_init_says_so_in_one_line(tmp_path):
 
 
 async def test_before_any_crawl_the_public_face_is_an_empty_working_site(tmp_path):
-    db.connect(tmp_path / "tracker.db").close()
+    db.connect(tmp_path / "tracker.db", create=True).close()
     done = ailabor("publish", "--db", str(tmp_path / "tracker.db"))
     assert done.returncode == 0, done.stderr
     ds = make_datasette(db.snapshot_path(working=tmp_path / "tracker.db"), public=True)

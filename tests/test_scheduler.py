@@ -209,7 +209,7 @@ def test_list_prints_each_job_with_its_next_run_times(tmp_path):
     assert all(line.startswith("  next ") for line in lines[6:9]) and len(lines) == 9
 
 
-def test_once_runs_every_job_in_order_and_exits_non_zero_when_one_failed(tmp_path, db_path):
+def test_once_runs_every_job_in_order_and_exits_non_zero_when_one_failed(tmp_path, fresh_db, db_path):
     commands = {"federal_register": ["true"], "congress": ["sh", "-c", "echo 'congress: failed: boom'; exit 1"]}
     runner = LocalRunner(db_path, command=commands.__getitem__, publish=False)
     lines: list[str] = []
@@ -221,14 +221,14 @@ def test_once_runs_every_job_in_order_and_exits_non_zero_when_one_failed(tmp_pat
         ("congress", "failed", "the crawl exited with code 1")]
 
 
-def test_once_exits_zero_when_every_job_succeeded(tmp_path, db_path):
+def test_once_exits_zero_when_every_job_succeeded(tmp_path, fresh_db, db_path):
     runner = LocalRunner(db_path, command=lambda source: ["echo", f"{source}: ok"], publish=False)
     lines: list[str] = []
     assert run_schedule(_two_jobs(tmp_path), db_path, once=True, echo=lines.append, runner=runner) == 0
     assert lines == ["federal_register: ok", "congress: ok"]
 
 
-def test_once_crawls_for_real_and_publishes_the_snapshot(tmp_path, db_path, replay):
+def test_once_crawls_for_real_and_publishes_the_snapshot(tmp_path, fresh_db, db_path, replay):
     server = replay(FIXTURES / "federal_register" / "cassette.yml")
     schedule = _schedule_file(tmp_path, "sources:\n  federal_register: {cron: '15 7 * * mon-fri'}\n")
     env = dict(os.environ, FEDERAL_REGISTER_API_URL=server.url, AILABOR_RETRY_BACKOFF="0.05")
@@ -271,7 +271,7 @@ def test_a_manual_crawl_is_turned_away_while_the_source_is_being_crawled(db_path
         assert acquired  # free again once its holder let go
 
 
-def test_a_second_scheduler_stops_at_once_with_one_line(tmp_path, db_path):
+def test_a_second_scheduler_stops_at_once_with_one_line(tmp_path, fresh_db, db_path):
     with scheduler_lock(db_path):
         done = subprocess.run([sys.executable, "scheduler.py", "--schedule", str(_two_jobs(tmp_path)),
                                "--db", str(db_path)], cwd=REPO, capture_output=True, text=True, timeout=60,
@@ -299,7 +299,7 @@ def test_a_hung_crawl_is_killed_at_its_timeout_recorded_as_failed_and_the_next_r
     assert runner.run(_job(timeout=1)).line == "federal_register: ok: 1 requests"
 
 
-def test_a_crawl_that_hangs_before_opening_its_run_still_leaves_a_failed_run(db_path):
+def test_a_crawl_that_hangs_before_opening_its_run_still_leaves_a_failed_run(fresh_db, db_path):
     outcome = LocalRunner(db_path, command=lambda source: ["sleep", "30"], publish=False).run(_job(timeout=1))
     assert outcome.failed
     [run] = _runs(db_path)
@@ -350,7 +350,7 @@ os.execv(sys.executable, [sys.executable, "scheduler.py", *sys.argv[1:]])
 
 
 @pytest.mark.parametrize("command", [["scheduler.py"], ["-c", BLOCKED_BY_PARENT]], ids=["plain", "blocked-by-parent"])
-def test_sigterm_stops_the_scheduler_process_cleanly_and_frees_its_lock(tmp_path, db_path, command):
+def test_sigterm_stops_the_scheduler_process_cleanly_and_frees_its_lock(tmp_path, fresh_db, db_path, command):
     child = subprocess.Popen([sys.executable, *command, "--schedule", str(_two_jobs(tmp_path)),
                               "--db", str(db_path)], cwd=REPO, stderr=subprocess.PIPE, text=True)
     try:
@@ -397,7 +397,7 @@ schedule.main(sys.argv[2:], prog_name="scheduler.py")
 
 
 @pytest.mark.parametrize("moment", ["wakeup", "listener"])
-def test_sigterm_at_an_awkward_moment_still_stops_the_scheduler(tmp_path, db_path, moment):
+def test_sigterm_at_an_awkward_moment_still_stops_the_scheduler(tmp_path, fresh_db, db_path, moment):
     child = subprocess.run([sys.executable, "-c", SIGNAL_AT, moment, "--schedule", str(_two_jobs(tmp_path)),
                             "--db", str(db_path)], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert child.returncode == 0, child.stderr
@@ -472,7 +472,7 @@ def bare_scrapyd(tmp_path, scrapyd_env):
     process.wait(timeout=10)
 
 
-def test_scrapyd_runner_schedules_the_crawl_on_scrapyd_and_publishes(scrapyd, db_path):
+def test_scrapyd_runner_schedules_the_crawl_on_scrapyd_and_publishes(scrapyd, fresh_db, db_path):
     runner = ScrapydRunner(scrapyd, "default", db_path, poll=0.2)
     outcome = runner.run(_job(timeout=120))
     assert not outcome.failed, outcome.line
@@ -482,13 +482,13 @@ def test_scrapyd_runner_schedules_the_crawl_on_scrapyd_and_publishes(scrapyd, db
     assert db.connect(db.snapshot_path(working=db_path))["meetings"].count == 6
 
 
-def test_scrapyd_that_cannot_be_reached_fails_the_run_with_one_line(db_path):
+def test_scrapyd_that_cannot_be_reached_fails_the_run_with_one_line(fresh_db, db_path):
     url = f"http://127.0.0.1:{_free_port()}"
     outcome = ScrapydRunner(url, "default", db_path).run(_job())
     assert outcome.failed and outcome.line.startswith(f"federal_register: failed: could not reach Scrapyd at {url}")
 
 
-def test_scrapyd_deploy_packs_the_spiders_as_an_egg_that_runs_on_scrapyd(tmp_path, bare_scrapyd, db_path):
+def test_scrapyd_deploy_packs_the_spiders_as_an_egg_that_runs_on_scrapyd(tmp_path, bare_scrapyd, fresh_db, db_path):
     checkout = tmp_path / "checkout"
     shutil.copytree(REPO, checkout, ignore=shutil.ignore_patterns(
         ".*", "tests", "bench", "build", "*.egg-info", "__pycache__", "*.db", "*.db-*", "*.lock", "public"))

@@ -41,7 +41,7 @@ def test_full_text_search_follows_inserts_and_updates(fresh_db):
 
 
 def test_connecting_again_applies_nothing_and_keeps_data(db_path):
-    first = db.connect(db_path)
+    first = db.connect(db_path, create=True)
     first["topics"].insert({"slug": "x", "name": "X", "description": ""})
     first.close()
     again = db.connect(db_path)

@@ -138,7 +138,7 @@ def site_items() -> list[BillItem | MeetingItem]:
 
 def build_site_db(path: Path) -> Path:
     """The populated working database; CA AB 2602 is saved twice so that it has a status change."""
-    database = db.connect(path)
+    database = db.connect(path, create=True)
     save_topics(database, load_taxonomy())
     store = Store(database)
     items = [_classified(item) for item in site_items()]
@@ -336,7 +336,7 @@ def test_metadata_file_names_the_password_variable_never_the_hash(monkeypatch, s
 
 
 def test_topic_lists_in_descriptions_are_the_served_databases_topics(db_path):
-    database = db.connect(db_path)
+    database = db.connect(db_path, create=True)
     taxonomy = load_taxonomy()
     save_topics(database, taxonomy)
     database["topics"].insert({"slug": "ai-in-casting", "name": "AI in casting", "description": "Casting by AI."})

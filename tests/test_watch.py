@@ -46,7 +46,8 @@ REPAIRS = FederalBill(119, "hr", 2794, "2025-04-10", "Bridge Repair Act",
 
 
 def ailabor(server, db_path: Path, *args: str, env: dict[str, str] | None = None) -> CrawlResult:
-    """``ailabor ARGS --db DB`` as the director types it, with every upstream on the emulator."""
+    """``ailabor ARGS --db DB`` as the director types it, with every upstream on the emulator, after `init`."""
+    db.connect(db_path, create=True).close()
     done = subprocess.run([sys.executable, "-m", "scrapers.cli", *args, "--db", str(db_path)],
                           env=crawl_env(server, db_path, {**EMULATED_KEYS, **(env or {})}), cwd=REPO,
                           capture_output=True, text=True, timeout=120, check=False)
