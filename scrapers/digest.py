@@ -36,6 +36,7 @@ import yaml
 
 import db
 from db import REPO_ROOT, write_transaction
+from scrapers.redaction import redact
 from scrapers.sources import ConfigError, read_yaml
 from scrapers.store import display_id, utcnow
 from scrapers.vocab import EVENT_KINDS, PRIORITIES
@@ -751,7 +752,7 @@ def deliver(message: EmailMessage, settings: SmtpSettings) -> dict[str, tuple[in
                 client.login(settings.user, settings.password or "")
             return client.send_message(message)
     except (smtplib.SMTPException, OSError) as exc:
-        raise DigestFailed(_redact(_reason(exc, settings), settings.password)) from None
+        raise DigestFailed(redact(_reason(exc, settings), settings.password)) from None
 
 
 def _reason(exc: BaseException, settings: SmtpSettings) -> str:
@@ -772,10 +773,6 @@ def _reason(exc: BaseException, settings: SmtpSettings) -> str:
 
 def _text(value: bytes | str) -> str:
     return _one_line(value.decode("utf-8", "replace") if isinstance(value, bytes) else value)
-
-
-def _redact(text: str, secret: str | None) -> str:
-    return text.replace(secret, "[hidden]") if secret else text
 
 
 # --- running -------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from twisted.python.failure import Failure
 import db
 from scrapers.items import TextItem
 from scrapers.pipelines import flush_stores
+from scrapers.redaction import guard_logging
 from scrapers.relevance import Taxonomy, load_taxonomy
 from scrapers.runs import RunLog
 from scrapers.sources import source_config
@@ -57,6 +58,7 @@ class TrackerSpider(scrapy.Spider):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> TrackerSpider:
+        guard_logging()
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.run = RunLog(db.connect(crawler.settings.get("AILABOR_DB")), spider.name)
         spider.previous_watermark = spider.run.last_watermark()

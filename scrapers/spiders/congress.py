@@ -48,6 +48,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from scrapers.items import Action, BillItem, ScreeningItem, Sponsor, Version, WatchOutcome, bill_id
+from scrapers.redaction import redact
 from scrapers.relevance import MAX_SEARCH_PHRASES
 from scrapers.sources import source_config
 from scrapers.spiders.base import TrackerSpider
@@ -564,7 +565,7 @@ class CongressApi(TrackerSpider):
     """What every spider on Congress.gov shares: the key (or DEMO_KEY), ``format=json``, the hourly quota.
 
     The key travels only in the ``X-Api-Key`` header, and any ``api_key`` a
-    printed link or an error message carries is dropped or blotted out.
+    printed link carries is dropped (error messages are redacted where they are stored: scrapers/redaction.py).
     Subclasses set ``self.config`` (their sources.yml section, which holds
     ``quota_reserve``) before their first request.
     """
@@ -638,7 +639,8 @@ class CongressApi(TrackerSpider):
         if "error" in data:
             # Application failures come back as {"error": "<exception text>", "request": {…}}.
             self.failed_requests += 1
-            self.reject(response.url, "upstream_error", self.scrub(str(data["error"]))[:500])
+            # Hidden before it is cut, so that no half of a key survives the cut.
+            self.reject(response.url, "upstream_error", redact(str(data["error"]))[:500])
             return None
         return data
 
@@ -649,11 +651,6 @@ class CongressApi(TrackerSpider):
         offset = dict(parse_qsl(urlsplit(response.url).query)).get("offset", "0")
         remaining = count - int(offset) if isinstance(count, int) and offset.isdigit() else None
         return self.empty_page(response, len(entries) if isinstance(entries, list) else 0, remaining)
-
-    def scrub(self, text: str) -> str:
-        """Text from the upstream with our key blotted out, should it ever be echoed."""
-        text = re.sub(r"(?i)(api_key=)[^&\s\"']+", r"\1***", text)
-        return text.replace(self.key, "***") if self.key else text
 
     def check_quota(self, response: Response) -> None:
         remaining = _int_header(response, "X-Ratelimit-Remaining")
