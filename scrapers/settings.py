@@ -42,6 +42,11 @@ RETRY_AFTER_MAX = 300.0
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "scrapers.middlewares.PoliteRetryMiddleware": 550,
+    # Where Scrapy's own redirect middlewares sit, so that they run in the same order.
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "scrapers.middlewares.KeyKeepingMetaRefreshMiddleware": 580,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "scrapers.middlewares.KeyKeepingRedirectMiddleware": 600,
 }
 ITEM_PIPELINES = {
     "scrapers.pipelines.ValidatePipeline": 100,
