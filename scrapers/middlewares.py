@@ -13,13 +13,13 @@ import logging
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy import Request, Spider
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware, RedirectMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
-from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.response import response_status_message
 
 from scrapers.redaction import secret_values
@@ -98,10 +98,14 @@ KEY_HEADERS = ("X-Api-Key",)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-def origin(request: Request) -> tuple[str, str | None, int | None]:
-    """Scheme, host and port: a redirect that changes any of them leaves the upstream the key was meant for."""
-    split = urlparse_cached(request)
-    return split.scheme, split.hostname, split.port or _DEFAULT_PORTS.get(split.scheme)
+def origin(url: str) -> tuple[str, str | None, int | None]:
+    """Scheme, host and port: a request that changes any of them leaves the upstream the key was meant for."""
+    split = urlsplit(url)
+    try:
+        port = split.port
+    except ValueError:  # a port that is no number: no origin of ours
+        return split.scheme, None, None
+    return split.scheme, split.hostname, port or _DEFAULT_PORTS.get(split.scheme)
 
 
 class _KeyKeepingRedirect:
@@ -113,7 +117,7 @@ class _KeyKeepingRedirect:
                                 **kwargs: Any) -> Request:
         redirected = super()._build_redirect_request(  # type: ignore[misc]
             source_request, response, url=url, **kwargs)
-        if origin(redirected) != origin(source_request):
+        if origin(redirected.url) != origin(source_request.url):
             for name in KEY_HEADERS:
                 redirected.headers.pop(name, None)
             secrets = secret_values()

@@ -312,3 +312,40 @@ def test_an_executive_order_is_a_presidential_document_with_its_number():
                                                              "Executive Office of the President", None)
     assert meeting.source_meta["executive_order_number"] == 14179
     assert meeting.source_meta["subtype"] == "Executive Order"
+
+
+# Links the upstream gives ----------------------------------------------------------------------------
+
+FOREIGN_LINKS = {
+    "a-local-file": "file:///etc/hostname",
+    "another-host": "http://localhost:{port}/documents?page=2",
+    "ftp": "ftp://127.0.0.1:{port}/documents?page=2",
+    # The official prefix, then a user name: on our base URL it would read "http://127.0.0.1:N@localhost:M/...".
+    "official-prefix-then-another-host": "https://www.federalregister.gov/api/v1@localhost:{port}/documents?page=2",
+    "not-a-string": 2,
+}
+
+
+@pytest.mark.faults
+@pytest.mark.parametrize("link", list(FOREIGN_LINKS))
+def test_a_next_page_off_the_upstream_is_not_followed_and_holds_the_watermark(link, replay, db_path):
+    elsewhere = replay([Route("/documents", file="federal_register/documents_page2.json")])
+    target = FOREIGN_LINKS[link]
+    page = json.loads((HERE / "documents_page1.json").read_text())
+    page["next_page_url"] = target.format(port=elsewhere.url.rsplit(":", 1)[1]) if isinstance(target, str) else target
+    server = replay([Route("/documents.json", body=json.dumps(page), query={"page": None}), PAGE2])
+    result = crawl("federal_register", server, db_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    run = _run(db_path)
+    assert (run["status"], run["requests"], run["watermark"]) == ("partial", 1, None)
+    assert not elsewhere.hits and not server.requests_to("/documents")
+    errors = _errors(db_path)
+    assert [e["kind"] for e in errors] == ["bad_link"]
+    assert errors[0]["url"].startswith(f"{server.url}/documents.json?") and "next page" in errors[0]["message"]
+    assert len(_meetings(db_path)) == len(page["results"])
+
+
+def test_a_next_page_on_the_official_address_is_read_from_the_configured_upstream(replay, db_path):
+    server = replay(HERE / "cassette.yml")
+    crawl("federal_register", server, db_path)
+    assert _run(db_path)["status"] == "ok" and server.requests_to("/documents")
