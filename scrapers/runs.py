@@ -63,6 +63,9 @@ class RunLog:
 
     def error(self, url: str | None, kind: str, message: str) -> None:
         self.errors += 1
+        if url:
+            # Scrapy's reasons quote the URL (a Federal Register one runs to 1,500 characters), which has its column.
+            message = message.replace(url, "<url>")
         with write_transaction(self.db):
             self.db["crawl_errors"].insert(
                 {"run_id": self.id, "url": redact(url) if url else url, "kind": kind,
@@ -82,6 +85,8 @@ class RunLog:
     def finish(self, status: str, **counts: Any) -> None:
         # The message and details quote upstreams (an error body, a quota notice): no secret may ride along.
         counts = {name: redact(value) if isinstance(value, str) else value for name, value in counts.items()}
+        if counts.get("message"):
+            counts["message"] = counts["message"][:MESSAGE_LENGTH]
         with write_transaction(self.db):
             self.db["crawl_runs"].update(
                 self.id, dict(counts, status=status, errors=self.errors, finished_at=utcnow())

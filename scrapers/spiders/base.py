@@ -89,13 +89,20 @@ class TrackerSpider(scrapy.Spider):
         Read when the crawler is made, not at import, so that a broken
         sources.yml is a one-line error; the variable lets a replay or a
         mirror on this machine go without pauses that only upstreams need.
+        The section's ``download_maxsize_mb`` and ``download_warnsize_mb``
+        bound its responses.
         """
         super().update_settings(settings)
+        config = source_config(cls.name)
         delay = os.environ.get("AILABOR_DOWNLOAD_DELAY")
         if delay is None:
-            delay = source_config(cls.name).get("download_delay")
+            delay = config.get("download_delay")
         if delay is not None:
             settings.set("DOWNLOAD_DELAY", float(delay), priority="spider")
+        for setting in ("DOWNLOAD_MAXSIZE", "DOWNLOAD_WARNSIZE"):
+            key = f"{setting.lower()}_mb"
+            if config.get(key) is not None:
+                settings.set(setting, int(float(config[key]) * 1024 * 1024), priority="spider")
 
     @classmethod
     def missing_key(cls) -> str | None:
