@@ -38,6 +38,7 @@ import yaml
 
 import db
 from db import REPO_ROOT, write_transaction
+from scrapers.redaction import redact
 from scrapers.sources import ConfigError, read_yaml
 from scrapers.store import display_id, utcnow
 from scrapers.vocab import EVENT_KINDS, PRIORITIES
@@ -819,18 +820,18 @@ def deliver(message: EmailMessage, settings: SmtpSettings,
     with suppress(smtplib.SMTPException, OSError):
         client.quit()
     client.close()
-    return {address: (code, _redact(_text(reply), settings.password)) for address, (code, reply) in refused.items()}
+    return {address: (code, redact(_text(reply), settings.password)) for address, (code, reply) in refused.items()}
 
 
 def _failed(exc: BaseException, settings: SmtpSettings, to: Sequence[str]) -> DigestFailed:
     """The one-line failure; for a refusal of the recipients or of the message itself, who was refused."""
     refused: dict[str, tuple[int, str]] = {}
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        refused = {address: (code, _redact(_text(reply), settings.password))
+        refused = {address: (code, redact(_text(reply), settings.password))
                    for address, (code, reply) in exc.recipients.items()}
     elif isinstance(exc, smtplib.SMTPDataError):
-        refused = dict.fromkeys(to, (exc.smtp_code, _redact(_text(exc.smtp_error), settings.password)))
-    return DigestFailed(_redact(_reason(exc, settings), settings.password), refused)
+        refused = dict.fromkeys(to, (exc.smtp_code, redact(_text(exc.smtp_error), settings.password)))
+    return DigestFailed(redact(_reason(exc, settings), settings.password), refused)
 
 
 def _reason(exc: BaseException, settings: SmtpSettings) -> str:
@@ -851,10 +852,6 @@ def _reason(exc: BaseException, settings: SmtpSettings) -> str:
 
 def _text(value: bytes | str) -> str:
     return _one_line(value.decode("utf-8", "replace") if isinstance(value, bytes) else value)
-
-
-def _redact(text: str, secret: str | None) -> str:
-    return text.replace(secret, "[hidden]") if secret else text
 
 
 # --- running -------------------------------------------------------------------------------------

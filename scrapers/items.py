@@ -239,3 +239,39 @@ def _check_date(what: str, value: Any, required: bool = False) -> None:
         return
     if not isinstance(value, str) or not _ISO_DATE.match(value):
         raise InvalidItem(f"{what} is not an ISO date: {value!r}")
+
+
+#: Characters kept of a stored title-like text (titles, action descriptions, subjects, places): the longest real
+#: bill titles run to a few thousand. Past it a field is cut, and its whole length noted in ``source_meta["cut"]``.
+TITLE_CHARS = 10_000
+#: Characters kept of a stored prose text (summaries, abstracts): a CRS summary of an omnibus bill runs to some
+#: hundred thousand. A broken or hostile answer longer than that would be stored, indexed and published whole.
+PROSE_CHARS = 200_000
+_LIMITS: dict[type, dict[str, int]] = {
+    BillItem: {"title": TITLE_CHARS, "summary": PROSE_CHARS, "latest_action": TITLE_CHARS},
+    MeetingItem: {"title": TITLE_CHARS, "abstract": PROSE_CHARS, "location": TITLE_CHARS, "agency": TITLE_CHARS},
+}
+
+
+def cap_texts(item: Any) -> dict[str, int]:
+    """Cut an item's texts to their limits; {field: whole length} of those cut, also noted in its ``source_meta``."""
+    cut: dict[str, int] = {}
+    for name, limit in _LIMITS.get(type(item), {}).items():
+        value = getattr(item, name)
+        if isinstance(value, str) and len(value) > limit:
+            cut[name] = len(value)
+            setattr(item, name, value[:limit])
+    if isinstance(item, BillItem):
+        for name in ("other_titles", "subjects"):
+            values = getattr(item, name)
+            if any(len(v) > TITLE_CHARS for v in values):
+                cut[name] = max(len(v) for v in values)
+                setattr(item, name, [v[:TITLE_CHARS] for v in values])
+        long_actions = [a for a in item.actions or [] if len(a.description) > TITLE_CHARS]
+        if long_actions:
+            cut["actions"] = max(len(a.description) for a in long_actions)
+            for action in long_actions:
+                action.description = action.description[:TITLE_CHARS]
+    if cut:
+        item.source_meta = {**item.source_meta, "cut": cut}
+    return cut

@@ -13,7 +13,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 import db
-from scrapers.items import BillItem, InvalidItem, MeetingItem, ScreeningItem, TextItem, WatchOutcome
+from scrapers.items import BillItem, InvalidItem, MeetingItem, ScreeningItem, TextItem, WatchOutcome, cap_texts
 from scrapers.store import Counts, Store, bill_fields, record_comment_deadlines, save_topics, stored_text
 
 ITEM_TYPES = (BillItem, MeetingItem, TextItem, ScreeningItem, WatchOutcome)
@@ -48,6 +48,8 @@ class ValidatePipeline(_Stage):
         except InvalidItem as exc:
             self.spider.reject(item.source_url, "invalid_item", f"{_name(item)}: {exc}")
             raise DropItem(str(exc)) from exc
+        if cut := cap_texts(item):
+            logger.warning("%s: texts cut to their stored length (whole lengths: %s)", _name(item), cut)
         return item
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import sqlite_utils
 
 from db import write_transaction
+from scrapers.redaction import redact
 from scrapers.store import utcnow
 
 MESSAGE_LENGTH = 2000
@@ -62,9 +63,13 @@ class RunLog:
 
     def error(self, url: str | None, kind: str, message: str) -> None:
         self.errors += 1
+        if url:
+            # Scrapy's reasons quote the URL (a Federal Register one runs to 1,500 characters), which has its column.
+            message = message.replace(url, "<url>")
         with write_transaction(self.db):
             self.db["crawl_errors"].insert(
-                {"run_id": self.id, "url": url, "kind": kind, "message": message[:MESSAGE_LENGTH], "at": utcnow()}
+                {"run_id": self.id, "url": redact(url) if url else url, "kind": kind,
+                 "message": redact(message)[:MESSAGE_LENGTH], "at": utcnow()}
             )
 
     def rejected_before(self, kind: str, message: str, runs: int) -> bool:
@@ -73,11 +78,15 @@ class RunLog:
             "SELECT count(DISTINCT run_id) FROM crawl_errors WHERE kind = ? AND message = ? AND run_id IN"
             " (SELECT id FROM crawl_runs WHERE source = ? AND id < ? AND status IN ('ok', 'partial')"
             "  ORDER BY id DESC LIMIT ?)",
-            [kind, message[:MESSAGE_LENGTH], self.source, self.id, runs],
+            [kind, redact(message)[:MESSAGE_LENGTH], self.source, self.id, runs],
         ).fetchone()
         return count == runs
 
     def finish(self, status: str, **counts: Any) -> None:
+        # The message and details quote upstreams (an error body, a quota notice): no secret may ride along.
+        counts = {name: redact(value) if isinstance(value, str) else value for name, value in counts.items()}
+        if counts.get("message"):
+            counts["message"] = counts["message"][:MESSAGE_LENGTH]
         with write_transaction(self.db):
             self.db["crawl_runs"].update(
                 self.id, dict(counts, status=status, errors=self.errors, finished_at=utcnow())
@@ -89,5 +98,5 @@ def record_skipped(db: sqlite_utils.Database, source: str, message: str) -> int:
     now = utcnow()
     with write_transaction(db):
         return db["crawl_runs"].insert(
-            {"source": source, "started_at": now, "finished_at": now, "status": "skipped", "message": message}
+            {"source": source, "started_at": now, "finished_at": now, "status": "skipped", "message": redact(message)}
         ).last_pk

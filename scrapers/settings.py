@@ -29,6 +29,12 @@ COOKIES_ENABLED = False
 URLLENGTH_LIMIT = 16_000
 TELNETCONSOLE_ENABLED = False
 
+# Scrapy's default limit is 1 GB: a gzip bomb grew a crawl past 1.1 GB of memory, and a 300 MB answer was stored
+# whole. A response past DOWNLOAD_MAXSIZE is refused (while it is inflated, too) and recorded; each source sets
+# its own in sources.yml (download_maxsize_mb, download_warnsize_mb), this is the rest's.
+DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
+
 # Scrapy accepts any certificate unless told otherwise.
 DOWNLOAD_VERIFY_CERTIFICATES = True
 
@@ -42,6 +48,11 @@ RETRY_AFTER_MAX = 300.0
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "scrapers.middlewares.PoliteRetryMiddleware": 550,
+    # Where Scrapy's own redirect middlewares sit, so that they run in the same order.
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "scrapers.middlewares.KeyKeepingMetaRefreshMiddleware": 580,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "scrapers.middlewares.KeyKeepingRedirectMiddleware": 600,
 }
 ITEM_PIPELINES = {
     "scrapers.pipelines.ValidatePipeline": 100,

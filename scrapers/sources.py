@@ -96,35 +96,43 @@ _KINDS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "entries": (_entries, "a list of mappings (each entry's settings as NAME: text lines under '- ')"),
 }
 
+# What every source's section may set: its pace and the bounds of its responses (TrackerSpider.update_settings).
+_EVERY_SOURCE = {"download_delay": "seconds", "download_maxsize_mb": "number", "download_warnsize_mb": "number"}
+
 # The settings the spiders read, by section; a setting not listed here is not checked.
 SETTINGS: dict[str, dict[str, str]] = {
     "federal_register": {
+        **_EVERY_SOURCE,
         "agencies": "names", "types": "names", "topic_terms": "flag", "per_page": "count", "overlap_days": "count",
-        "backfill_start": "date", "download_delay": "seconds",
+        "backfill_start": "date",
     },
     "congress": {
+        **_EVERY_SOURCE,
         "earlier_congresses": "congresses", "overlap_hours": "number", "quota_reserve": "count",
-        "download_delay": "seconds", "billstatus_zip_threshold": "count", "summaries_lookback_days": "number",
+        "billstatus_zip_threshold": "count", "summaries_lookback_days": "number",
         "text_search": "flag", "search_phrases_per_query": "count", "texts_per_run": "count",
     },
     "openstates": {
+        **_EVERY_SOURCE,
         "jurisdictions": "names", "sessions": "text", "sessions_cache_days": "number", "title_scan": "names",
         "reread": "flag", "reread_days": "number", "quota_reserve": "count", "texts_per_run": "count",
         "requests_per_minute": "number", "daily_quota": "count", "per_page": "count", "overlap_hours": "number",
-        "backfill_start": "date", "download_delay": "seconds",
+        "backfill_start": "date",
     },
     "regulations_gov": {
+        **_EVERY_SOURCE,
         "agencies": "names_to_text", "dockets": "names", "search_terms": "names", "overlap_hours": "number",
-        "backfill_start": "date", "count_days": "count", "docket_search_days": "number", "download_delay": "seconds",
+        "backfill_start": "date", "count_days": "count", "docket_search_days": "number",
         "quota_reserve": "count", "page_size": "count",
     },
-    "agency_pages": {"download_delay": "seconds", "agencies": "entries"},
+    "agency_pages": {**_EVERY_SOURCE, "agencies": "entries"},
     "openstates_events": {
+        **_EVERY_SOURCE,
         "require_bills": "flag", "overlap_days": "count", "lookahead_days": "count", "backfill_days": "count",
-        "download_delay": "seconds",
     },
     "congress_hearings": {
-        "overlap_hours": "number", "backfill_days": "number", "quota_reserve": "count", "download_delay": "seconds",
+        **_EVERY_SOURCE,
+        "overlap_hours": "number", "backfill_days": "number", "quota_reserve": "count",
     },
 }
 

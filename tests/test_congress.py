@@ -505,7 +505,7 @@ def test_bad_responses_are_recorded_and_the_other_bills_stored(faulty_run):
     database = sqlite_utils.Database(db_path)
     errors = {r["kind"]: r for r in database.query("SELECT kind, url, message FROM crawl_errors")}
     assert set(errors) == {"upstream_error", "html_instead_of_json", "http_error"}
-    assert "api_key=***" in errors["upstream_error"]["message"]
+    assert "api_key=[hidden]" in errors["upstream_error"]["message"]
     assert errors["http_error"]["url"].endswith("/bill/118/s/2892?format=json")
     ids = {r["id"] for r in database.query("SELECT id FROM bills")}
     assert {"us-119-s146", "us-119-s1367", "us-118-s262", "us-118-s2419", "us-118-hr6943"} <= ids

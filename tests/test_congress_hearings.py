@@ -120,7 +120,7 @@ def test_key_never_reaches_urls_logs_or_the_database(tmp_path):
     assert SECRET not in result.stdout + result.stderr
     assert "/committee-meeting/119?" in result.stderr  # the DEBUG log does print the URLs it fetched
     dump = "\n".join(sqlite_utils.Database(db_path).conn.iterdump())
-    assert SECRET not in dump and "api_key=***" in dump
+    assert SECRET not in dump and "api_key=[hidden]" in dump
     assert "congress_hearings: partial:" in result.stdout
 
 

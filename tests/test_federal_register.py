@@ -321,15 +321,15 @@ def test_an_executive_order_is_a_presidential_document_with_its_number():
 @pytest.mark.review("callback_exception")
 def test_an_exception_in_a_callback_is_recorded_and_holds_the_watermark(replay, db_path, record_property):
     page = json.loads((HERE / "documents_page1.json").read_text())
-    page["next_page_url"] = 2  # a number where a link should be: page 2 is never asked for
+    page["results"] = 3  # a number where the list should be: the callback raises before page 2 is asked for
     server = replay([Route("/documents.json", body=json.dumps(page), query={"page": None}), PAGE2])
     result = crawl("federal_register", server, db_path)
     assert server.requests_to("/documents") == []
-    assert len(_meetings(db_path)) == 3
+    assert _meetings(db_path) == {}
     errors = _errors(db_path)
     assert [e["kind"] for e in errors] == ["spider_error"]
     assert errors[0]["url"].startswith(server.url + "/documents.json?")
-    assert errors[0]["message"].startswith("AttributeError: ") and "\n" not in errors[0]["message"]
+    assert errors[0]["message"].startswith("TypeError: ") and "\n" not in errors[0]["message"]
     run = _run(db_path)
     assert (run["status"], run["watermark"], run["errors"]) == ("partial", None, 1)
     assert "1 callback error(s)" in result.stdout
@@ -383,3 +383,40 @@ def test_a_store_failure_holds_the_watermark_every_run_until_its_cause_is_remove
     record_property("lost", 6 - len(_meetings(db_path)))
     assert _run(db_path)["status"] == "ok"
     assert len(_meetings(db_path)) == 6
+
+
+# Links the upstream gives ----------------------------------------------------------------------------
+
+FOREIGN_LINKS = {
+    "a-local-file": "file:///etc/hostname",
+    "another-host": "http://localhost:{port}/documents?page=2",
+    "ftp": "ftp://127.0.0.1:{port}/documents?page=2",
+    # The official prefix, then a user name: on our base URL it would read "http://127.0.0.1:N@localhost:M/...".
+    "official-prefix-then-another-host": "https://www.federalregister.gov/api/v1@localhost:{port}/documents?page=2",
+    "not-a-string": 2,
+}
+
+
+@pytest.mark.review("foreign_link")
+@pytest.mark.parametrize("link", list(FOREIGN_LINKS))
+def test_a_next_page_off_the_upstream_is_not_followed_and_holds_the_watermark(link, replay, db_path):
+    elsewhere = replay([Route("/documents", file="federal_register/documents_page2.json")])
+    target = FOREIGN_LINKS[link]
+    page = json.loads((HERE / "documents_page1.json").read_text())
+    page["next_page_url"] = target.format(port=elsewhere.url.rsplit(":", 1)[1]) if isinstance(target, str) else target
+    server = replay([Route("/documents.json", body=json.dumps(page), query={"page": None}), PAGE2])
+    result = crawl("federal_register", server, db_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    run = _run(db_path)
+    assert (run["status"], run["requests"], run["watermark"]) == ("partial", 1, None)
+    assert not elsewhere.hits and not server.requests_to("/documents")
+    errors = _errors(db_path)
+    assert [e["kind"] for e in errors] == ["bad_link"]
+    assert errors[0]["url"].startswith(f"{server.url}/documents.json?") and "next page" in errors[0]["message"]
+    assert len(_meetings(db_path)) == len(page["results"])
+
+
+def test_a_next_page_on_the_official_address_is_read_from_the_configured_upstream(replay, db_path):
+    server = replay(HERE / "cassette.yml")
+    crawl("federal_register", server, db_path)
+    assert _run(db_path)["status"] == "ok" and server.requests_to("/documents")

@@ -9,12 +9,14 @@ import sys
 import threading
 from datetime import UTC, datetime
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
 
 import pytest
 
 import db
 from scrapers.middlewares import retry_after_seconds
-from tests.conftest import REPO
+from scrapers.replay import Route
+from tests.conftest import REPO, crawl
 
 
 def test_retry_after_in_seconds():
@@ -63,3 +65,40 @@ def test_scrapy_own_retry_is_replaced_by_ours():
     middlewares = project_settings().getdict("DOWNLOADER_MIDDLEWARES")
     assert middlewares["scrapy.downloadermiddlewares.retry.RetryMiddleware"] is None
     assert "scrapers.middlewares.PoliteRetryMiddleware" in middlewares
+
+
+# Redirects and the API key --------------------------------------------------------------------------
+
+KEY = "Zq7Kx9Wm2Rt5Vb8Np3Ld"
+KEYED = {"congress": ("CONGRESS_API_KEY", "/congress/current"), "openstates": ("OPENSTATES_API_KEY", "/bills"),
+         "regulations_gov": ("DATA_GOV_API_KEY", "/documents")}
+
+
+def _crawl_redirected(source: str, replay, db_path, location: str):
+    """Crawl ``source`` on an upstream that redirects its first path to ``location``; the upstream, for its hits."""
+    variable, path = KEYED[source]
+    upstream = replay([Route(path, 302, headers={"Location": location}, query={"moved": None})])
+    crawl(source, upstream, db_path, env={variable: KEY, "OPENSTATES_MINUTE_SECONDS": "0.01",
+                                          "AILABOR_TEXTS_PER_RUN": "0"})
+    asked = [h for h in upstream.requests_to(path) if "moved" not in h.query]
+    assert asked and all(KEY in h.headers.values() for h in asked)
+    return upstream
+
+
+@pytest.mark.review("redirected_key")
+@pytest.mark.parametrize("source", list(KEYED))
+def test_the_api_key_does_not_follow_a_redirect_to_another_host(source, replay, db_path):
+    elsewhere = replay([])  # answers 404 to everything, and remembers what it was sent
+    path = KEYED[source][1]
+    # 127.0.0.1 and localhost are one machine but two hosts to a client.
+    _crawl_redirected(source, replay, db_path, f"http://localhost:{urlsplit(elsewhere.url).port}{path}")
+    assert elsewhere.hits, "the redirect was not followed"
+    assert [h.headers for h in elsewhere.hits if KEY in " ".join(h.headers.values())] == []
+
+
+@pytest.mark.parametrize("source", list(KEYED))
+def test_the_api_key_follows_a_redirect_within_the_upstream(source, replay, db_path):
+    path = KEYED[source][1]
+    upstream = _crawl_redirected(source, replay, db_path, f"{path}?moved=1")
+    moved = [h for h in upstream.hits if "moved" in h.query]
+    assert moved and all(KEY in h.headers.values() for h in moved)

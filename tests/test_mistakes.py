@@ -97,6 +97,7 @@ def _files_under(folder: Path) -> list[Path]:
     return sorted(folder.rglob("*"))
 
 
+@pytest.mark.review("operator_mistake")
 @pytest.mark.parametrize("command", DATABASE_COMMANDS.values(), ids=DATABASE_COMMANDS.keys())
 def test_a_mistyped_database_path_is_said_and_nothing_is_created(tmp_path, command):
     typo = tmp_path / "srv" / "ailabr" / "tracker.db"
@@ -106,6 +107,7 @@ def test_a_mistyped_database_path_is_said_and_nothing_is_created(tmp_path, comma
     assert _files_under(tmp_path) == []
 
 
+@pytest.mark.review("operator_mistake")
 def test_a_mistyped_ailabor_db_is_said_by_the_scheduler_and_nothing_is_created(tmp_path):
     typo = tmp_path / "db" / "traker.db"
     done = subprocess.run([sys.executable, "scheduler.py", "--once"], cwd=REPO, capture_output=True, text=True,
@@ -139,6 +141,7 @@ def _dump(path: Path) -> list[str]:
         raw.close()
 
 
+@pytest.mark.review("local_failure")
 @pytest.mark.parametrize("command", [["init"], *DATABASE_COMMANDS.values()], ids=["init", *DATABASE_COMMANDS])
 def test_a_database_made_by_a_newer_version_is_refused_and_left_as_it_was(tmp_path, command):
     newer = _newer(tmp_path / "tracker.db")
@@ -150,6 +153,7 @@ def test_a_database_made_by_a_newer_version_is_refused_and_left_as_it_was(tmp_pa
     assert _dump(newer) == before
 
 
+@pytest.mark.review("local_failure")
 def test_init_reports_a_damaged_database_in_one_line(tmp_path):
     damaged = tmp_path / "tracker.db"
     database = db.connect(damaged, create=True)
@@ -177,6 +181,7 @@ LATIN1 = "# Réunion du conseil\n".encode("latin-1")
     (["crawl", "federal_register"], "AILABOR_SOURCES", "sources.yml"),
     (["schedule", "--list"], "AILABOR_SCHEDULE", "schedule.yml"),
 ], ids=["topics-crawl", "topics-classify", "sources-crawl", "schedule"])
+@pytest.mark.review("operator_mistake")
 def test_a_configuration_file_that_is_not_utf8_is_one_line(tmp_path, fresh_db, db_path, command, variable, file):
     original = (REPO / file) if file != "sources.yml" else (REPO / "scrapers" / file)
     written = tmp_path / file
@@ -186,6 +191,7 @@ def test_a_configuration_file_that_is_not_utf8_is_one_line(tmp_path, fresh_db, d
     assert fresh_db["crawl_runs"].count == 0
 
 
+@pytest.mark.review("operator_mistake")
 def test_python_scheduler_py_says_a_schedule_that_is_not_utf8_in_one_line(tmp_path):
     schedule = tmp_path / "schedule.yml"
     schedule.write_bytes(b"sources:\n  congress: {cron: '20 6 * * *'}\n" + LATIN1)
@@ -219,6 +225,7 @@ WRONG_TYPES = [
 
 @pytest.mark.parametrize("source, section, setting, value, wanted", WRONG_TYPES,
                          ids=[f"{section}.{setting}" for _, section, setting, *_ in WRONG_TYPES])
+@pytest.mark.review("operator_mistake")
 def test_a_wrong_value_type_in_sources_yml_stops_the_crawl_before_it_starts_and_blames_no_upstream(
         tmp_path, fresh_db, db_path, source, section, setting, value, wanted):
     config = yaml.safe_load((REPO / "scrapers" / "sources.yml").read_text())

@@ -23,7 +23,9 @@ from twisted.python.failure import Failure
 
 import db
 from scrapers.items import TextItem
+from scrapers.middlewares import origin
 from scrapers.pipelines import flush_stores
+from scrapers.redaction import guard_logging
 from scrapers.relevance import Taxonomy, load_taxonomy
 from scrapers.runs import RunLog
 from scrapers.sources import source_config
@@ -45,6 +47,8 @@ HOLDING_RUNS = 2
 class TrackerSpider(scrapy.Spider):
     #: The setting (and environment variable) that holds the upstream's base URL.
     base_url_setting: str = ""
+    #: The upstream's own base URL, which the links it prints begin with (they are read from ``base_url``).
+    official_base_url: str = ""
     #: The environment variable that holds the API key, if the upstream needs one.
     api_key_env: str | None = None
     #: Where an operator gets a key, for the one-line message when it is missing.
@@ -60,6 +64,7 @@ class TrackerSpider(scrapy.Spider):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> TrackerSpider:
+        guard_logging()
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.run = RunLog(db.connect(crawler.settings.get("AILABOR_DB")), spider.name)
         spider.previous_watermark = spider.run.last_watermark()
@@ -90,13 +95,20 @@ class TrackerSpider(scrapy.Spider):
         Read when the crawler is made, not at import, so that a broken
         sources.yml is a one-line error; the variable lets a replay or a
         mirror on this machine go without pauses that only upstreams need.
+        The section's ``download_maxsize_mb`` and ``download_warnsize_mb``
+        bound its responses.
         """
         super().update_settings(settings)
+        config = source_config(cls.name)
         delay = os.environ.get("AILABOR_DOWNLOAD_DELAY")
         if delay is None:
-            delay = source_config(cls.name).get("download_delay")
+            delay = config.get("download_delay")
         if delay is not None:
             settings.set("DOWNLOAD_DELAY", float(delay), priority="spider")
+        for setting in ("DOWNLOAD_MAXSIZE", "DOWNLOAD_WARNSIZE"):
+            key = f"{setting.lower()}_mb"
+            if config.get(key) is not None:
+                settings.set(setting, int(float(config[key]) * 1024 * 1024), priority="spider")
 
     @classmethod
     def missing_key(cls) -> str | None:
@@ -112,6 +124,25 @@ class TrackerSpider(scrapy.Spider):
     @property
     def base_url(self) -> str:
         return str(self.settings.get(self.base_url_setting)).rstrip("/")
+
+    def upstream_link(self, response: Response, link: Any, what: str = "next page") -> str | None:
+        """A link the upstream gave (its next page) as the URL to ask, or None after recording why it is not asked.
+
+        Only http(s) on the configured upstream's scheme, host and port is
+        followed: a page must not send the crawl to a local file, or to
+        another host with our key. One the upstream prints on its official
+        address is asked of the base URL instead (a mirror, a replay).
+        """
+        url = link if isinstance(link, str) else ""
+        official = self.official_base_url
+        if official and (url == official or url.startswith((f"{official}/", f"{official}?"))):
+            url = self.base_url + url[len(official):]
+        if urlsplit(url).scheme in ("http", "https") and origin(url) == origin(self.base_url):
+            return url
+        self.failed_requests += 1
+        self.reject(response.url, "bad_link", f"{what} not followed: {str(link)[:300]!r} is not on {self.base_url}",
+                    lost=False)
+        return None
 
     @cached_property
     def taxonomy(self) -> Taxonomy:

@@ -48,6 +48,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from scrapers.items import Action, BillItem, ScreeningItem, Sponsor, Version, WatchOutcome, bill_id
+from scrapers.redaction import redact
 from scrapers.relevance import MAX_SEARCH_PHRASES
 from scrapers.sources import source_config
 from scrapers.spiders.base import TrackerSpider
@@ -564,12 +565,13 @@ class CongressApi(TrackerSpider):
     """What every spider on Congress.gov shares: the key (or DEMO_KEY), ``format=json``, the hourly quota.
 
     The key travels only in the ``X-Api-Key`` header, and any ``api_key`` a
-    printed link or an error message carries is dropped or blotted out.
+    printed link carries is dropped (error messages are redacted where they are stored: scrapers/redaction.py).
     Subclasses set ``self.config`` (their sources.yml section, which holds
     ``quota_reserve``) before their first request.
     """
 
     base_url_setting = "CONGRESS_API_URL"
+    official_base_url = "https://api.congress.gov/v3"
     api_key_env = "CONGRESS_API_KEY"
     key_help = "https://api.congress.gov/sign-up/"
     config: dict[str, Any]
@@ -598,13 +600,18 @@ class CongressApi(TrackerSpider):
         kwargs.setdefault("dont_filter", True)
         return scrapy.Request(url, headers={"X-Api-Key": self.key, "Accept": "application/json"}, **kwargs)
 
-    def follow(self, next_url: str, ours: Iterable[tuple[str, str]], **kwargs: Any) -> scrapy.Request:
+    def follow(self, response: Response, next_url: Any, ours: Iterable[tuple[str, str]],
+               **kwargs: Any) -> scrapy.Request | None:
         """The next page as the API printed it, on our base URL, without any key, in our window and order.
 
         The page position (offset, limit) is the API's; the window and sort are
-        ours whatever the printed link says.
+        ours whatever the printed link says. None (recorded) for a link off
+        the upstream (``upstream_link``).
         """
-        path, query = api_path(next_url)
+        url = self.upstream_link(response, next_url)
+        if url is None:
+            return None
+        path, query = api_path(url)
         ours = list(ours)
         given = {k for k, _ in query}
         kept = [(k, v) for k, v in query if k not in _OURS]
@@ -638,7 +645,8 @@ class CongressApi(TrackerSpider):
         if "error" in data:
             # Application failures come back as {"error": "<exception text>", "request": {…}}.
             self.failed_requests += 1
-            self.reject(response.url, "upstream_error", self.scrub(str(data["error"]))[:500])
+            # Hidden before it is cut, so that no half of a key survives the cut.
+            self.reject(response.url, "upstream_error", redact(str(data["error"]))[:500])
             return None
         return data
 
@@ -649,11 +657,6 @@ class CongressApi(TrackerSpider):
         offset = dict(parse_qsl(urlsplit(response.url).query)).get("offset", "0")
         remaining = count - int(offset) if isinstance(count, int) and offset.isdigit() else None
         return self.empty_page(response, len(entries) if isinstance(entries, list) else 0, remaining)
-
-    def scrub(self, text: str) -> str:
-        """Text from the upstream with our key blotted out, should it ever be echoed."""
-        text = re.sub(r"(?i)(api_key=)[^&\s\"']+", r"\1***", text)
-        return text.replace(self.key, "***") if self.key else text
 
     def check_quota(self, response: Response) -> None:
         remaining = _int_header(response, "X-Ratelimit-Remaining")
@@ -827,11 +830,12 @@ class CongressSpider(CongressApi):
             if request is not None:
                 yield request
         next_url = (data.get("pagination") or {}).get("next")
-        if next_url:
-            yield self.follow(next_url, self.window(walk), callback=self.parse_list, errback=self.list_failed,
-                              cb_kwargs={"walk": walk})
+        request = next_url and self.follow(response, next_url, self.window(walk), callback=self.parse_list,
+                                           errback=self.list_failed, cb_kwargs={"walk": walk})
+        if request:
+            yield request
         else:
-            yield from self.end_list_walk(walk)
+            yield from self.end_list_walk(walk, failed=bool(next_url))
 
     def list_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
         self.on_error(failure)
@@ -887,8 +891,12 @@ class CongressSpider(CongressApi):
             if request is not None:
                 yield request
         next_url = (data.get("pagination") or {}).get("next")
-        if next_url:
-            yield self.follow(next_url, self.window(walk), callback=self.parse_summaries, cb_kwargs={"walk": walk})
+        request = next_url and self.follow(response, next_url, self.window(walk), callback=self.parse_summaries,
+                                           cb_kwargs={"walk": walk})
+        if request:
+            yield request
+        elif next_url:
+            walk.failed = True
         else:
             walk.done = True
 
@@ -1128,12 +1136,11 @@ class CongressSpider(CongressApi):
         if not fetch.pending:
             yield from self.finish(fetch)
 
-    def part_request(self, fetch: BillFetch, path: str, query: list[tuple[str, str]], part: str,
-                     next_url: str | None = None) -> scrapy.Request:
-        kwargs = {"callback": self.parse_part, "errback": self.part_failed, "cb_kwargs": {"fetch": fetch, "part": part}}
-        if next_url:
-            return self.follow(next_url, [("limit", str(PAGE_SIZE))], **kwargs)
-        return self.api_request(path, query, **kwargs)
+    def part_request(self, fetch: BillFetch, path: str, query: list[tuple[str, str]], part: str) -> scrapy.Request:
+        return self.api_request(path, query, **self.part_callbacks(fetch, part))
+
+    def part_callbacks(self, fetch: BillFetch, part: str) -> dict[str, Any]:
+        return {"callback": self.parse_part, "errback": self.part_failed, "cb_kwargs": {"fetch": fetch, "part": part}}
 
     def parse_part(self, response: Response, fetch: BillFetch, part: str) -> Iterator[Any]:
         data = self.page(response)
@@ -1154,10 +1161,12 @@ class CongressSpider(CongressApi):
             yield from self.part_done(fetch, part, failed=True)
             return
         next_url = (data.get("pagination") or {}).get("next")
-        if next_url:
-            yield self.part_request(fetch, "", [], part, next_url=next_url)
+        request = next_url and self.follow(response, next_url, [("limit", str(PAGE_SIZE))],
+                                           **self.part_callbacks(fetch, part))
+        if request:
+            yield request
         else:
-            yield from self.part_done(fetch, part)
+            yield from self.part_done(fetch, part, failed=bool(next_url))
 
     def part_failed(self, failure: Failure) -> Iterator[Any]:
         self.on_error(failure)

@@ -188,8 +188,9 @@ class CongressHearingsSpider(CongressApi):
             self.report["details"] += 1
             yield self.api_request(path, callback=self.parse_detail, cb_kwargs={"list_update": stamp})
         next_url = (data.get("pagination") or {}).get("next")
-        if next_url:
-            yield self.follow(next_url, self.window(), callback=self.parse_list)
+        request = next_url and self.follow(response, next_url, self.window(), callback=self.parse_list)
+        if request:
+            yield request
 
     @staticmethod
     def detail_path(entry: dict[str, Any]) -> str:

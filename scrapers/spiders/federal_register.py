@@ -41,6 +41,7 @@ _COMMENT = re.compile(r"request\s+for\s+(comments?|information)|notice\s+of\s+in
 class FederalRegisterSpider(TrackerSpider):
     name = "federal_register"
     base_url_setting = "FEDERAL_REGISTER_API_URL"
+    official_base_url = OFFICIAL_BASE
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         config = source_config(self.name)
@@ -68,12 +69,6 @@ class FederalRegisterSpider(TrackerSpider):
         return scrapy.Request(url, callback=self.parse, errback=self.on_error,
                               cb_kwargs={"since": since, "until": until, "first": True})
 
-    def follow_url(self, url: str) -> str:
-        """A ``next_page_url`` as printed by the API, pointed at our base URL (a mirror in tests)."""
-        if url.startswith(OFFICIAL_BASE):
-            return self.base_url + url[len(OFFICIAL_BASE):]
-        return url
-
     def parse(self, response: Response, since: date, until: date, first: bool = False) -> Iterator[Any]:
         data = self.load_json(response)
         if data is None:
@@ -98,9 +93,10 @@ class FederalRegisterSpider(TrackerSpider):
             item = self.build(response, document)
             if item is not None:
                 yield item
-        next_url = data.get("next_page_url")
+        next_link = data.get("next_page_url")
+        next_url = self.upstream_link(response, next_link) if next_link else None
         if next_url:
-            yield scrapy.Request(self.follow_url(next_url), callback=self.parse, errback=self.on_error,
+            yield scrapy.Request(next_url, callback=self.parse, errback=self.on_error,
                                  cb_kwargs={"since": since, "until": until})
 
     def build(self, response: Response, document: Any) -> MeetingItem | None:

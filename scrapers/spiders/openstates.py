@@ -77,6 +77,7 @@ from scrapy.http import Response
 from scrapy.settings import BaseSettings
 
 from scrapers.items import Action, BillItem, Sponsor, Version, WatchOutcome
+from scrapers.redaction import redact
 from scrapers.sources import ConfigError, source_config
 from scrapers.spiders.base import NOT_JSON, TrackerSpider
 
@@ -804,4 +805,5 @@ def _detail(response: Response) -> str:
         detail = json.loads(response.text).get("detail")
     except (*NOT_JSON, AttributeError):
         detail = None
-    return str(detail) if detail else response.body[:200].decode("utf-8", "replace")
+    # Hidden before it is cut, so that no half of a key survives the cut.
+    return str(detail) if detail else redact(response.body.decode("utf-8", "replace"))[:200]
