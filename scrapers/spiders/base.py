@@ -208,7 +208,10 @@ class TrackerSpider(scrapy.Spider):
                 self.stop_partial(f"quota spent at {url}")
         else:
             reason = failure.getErrorMessage() or type(failure.value).__name__
-            self.last_failure = f"could not reach {urlsplit(url or '').netloc or 'the upstream'}: {reason}"
+            host = urlsplit(url or "").netloc or "the upstream"
+            # Scrapy cancels a download past DOWNLOAD_MAXSIZE: the upstream was reached, its answer was too big.
+            self.last_failure = (f"{host} sent a response past the size limit: {reason}" if "DOWNLOAD_MAXSIZE" in reason
+                                 else f"could not reach {host}: {reason}")
             self.reject(url, "request_failed", reason, lost=False)
 
     def _spider_error(self, failure: Failure, response: Response | Failure, spider: scrapy.Spider) -> None:
