@@ -8,10 +8,10 @@ that has shipped.
 
 from __future__ import annotations
 
+import sqlite3
+
 import sqlite_utils
 from sqlite_utils import Migrations
-
-from db import UnusableDatabase
 
 migrations = Migrations("ailabor")
 
@@ -304,6 +304,8 @@ def migrate(db: sqlite_utils.Database) -> None:
     known = {migration.name for migration in migrations._migrations}
     unknown = [applied.name for applied in migrations.applied(db) if applied.name not in known]
     if unknown:
-        raise UnusableDatabase(f"it was made by a newer version of AI Labor Watch (migrations {', '.join(unknown)} "
-                               "are unknown here); update this installation to that version")
+        # db.connect names the file and turns this into its UnusableDatabase.
+        raise sqlite3.DatabaseError(
+            f"it was made by a newer version of AI Labor Watch (migrations {', '.join(unknown)} are unknown here);"
+            " update this installation to that version")
     migrations.apply(db)
