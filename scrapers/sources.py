@@ -109,7 +109,8 @@ SETTINGS: dict[str, dict[str, str]] = {
     "congress": {
         **_EVERY_SOURCE,
         "earlier_congresses": "congresses", "overlap_hours": "number", "quota_reserve": "count",
-        "billstatus_zip_threshold": "count", "summaries_lookback_days": "number",
+        "billstatus_zip_threshold": "count", "billstatus_zip_maxsize_mb": "number",
+        "billstatus_file_maxsize_mb": "number", "summaries_lookback_days": "number",
         "text_search": "flag", "search_phrases_per_query": "count", "texts_per_run": "count",
     },
     "openstates": {

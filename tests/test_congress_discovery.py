@@ -11,9 +11,12 @@ import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import pytest
+import yaml
+
 import db
 from scrapers.emulators import Action, Dataset, FederalBill, Options, TextVersion, emulating
-from scrapers.sources import source_config
+from scrapers.sources import SOURCES_FILE, source_config
 from tests.conftest import EMULATED_KEYS, crawl
 
 ENV = EMULATED_KEYS
@@ -101,6 +104,39 @@ def test_many_bills_of_one_type_are_screened_from_that_type_s_zip(db_path):
     assert zips == ["/bulkdata/BILLSTATUS/119/hr/BILLSTATUS-119-hr.zip"]
     assert _screened(server) == []
     assert db.connect(db_path)["screened_bills"].count == len(bills)
+
+
+def _congress_sources(tmp_path: Path, **settings: float) -> dict[str, str]:
+    config = yaml.safe_load(SOURCES_FILE.read_text())
+    config["congress"].update(settings)
+    sources = tmp_path / "sources.yml"
+    sources.write_text(yaml.safe_dump(config))
+    return {**ENV, "AILABOR_SOURCES": str(sources)}
+
+
+@pytest.mark.review("oversized")
+def test_a_zip_entry_past_its_size_is_not_unzipped_and_its_bill_is_screened_on_its_titles(db_path, tmp_path):
+    bills = [federal(n, f"Post Office Naming Act {n}") for n in range(1, 5)]
+    env = _congress_sources(tmp_path, billstatus_zip_threshold=2, billstatus_file_maxsize_mb=0.0001)
+    with emulating(Dataset(federal=bills, as_of=day(5))) as server:
+        crawl("congress", server, db_path, env=env)
+        titles = [h.path for h in server.hits if h.path.endswith("/titles")]
+    errors = db.connect(db_path).execute("SELECT kind, message FROM crawl_errors").fetchall()
+    assert len(errors) == len(bills)
+    assert all(kind == "bad_billstatus" and "past the size limit" in message for kind, message in errors)
+    assert len(titles) == len(bills)
+    assert db.connect(db_path)["screened_bills"].count == len(bills)
+
+
+@pytest.mark.review("oversized")
+def test_a_zip_past_its_size_is_refused_and_the_run_is_partial(db_path, tmp_path):
+    bills = [federal(n, f"Post Office Naming Act {n}") for n in range(1, 5)]
+    env = _congress_sources(tmp_path, billstatus_zip_threshold=2, billstatus_zip_maxsize_mb=0.001)
+    with emulating(Dataset(federal=bills, as_of=day(5))) as server:
+        result = crawl("congress", server, db_path, env=env)
+    assert "congress: partial" in result.stdout, result.stdout
+    errors = db.connect(db_path).execute("SELECT url FROM crawl_errors").fetchall()
+    assert [url.endswith("BILLSTATUS-119-hr.zip") for (url,) in errors] == [True]
 
 
 def test_a_bill_screened_before_crs_indexed_it_is_screened_again_once_it_changes(db_path):

@@ -44,6 +44,11 @@ NOT_JSON: tuple[type[Exception], ...] = (ValueError, RecursionError)
 HOLDING_RUNS = 2
 
 
+def megabytes(value: float | str) -> int:
+    """Bytes in a size that sources.yml gives in MB (``download_maxsize_mb`` and the like)."""
+    return int(float(value) * 1024 * 1024)
+
+
 class TrackerSpider(scrapy.Spider):
     #: The setting (and environment variable) that holds the upstream's base URL.
     base_url_setting: str = ""
@@ -108,7 +113,7 @@ class TrackerSpider(scrapy.Spider):
         for setting in ("DOWNLOAD_MAXSIZE", "DOWNLOAD_WARNSIZE"):
             key = f"{setting.lower()}_mb"
             if config.get(key) is not None:
-                settings.set(setting, int(float(config[key]) * 1024 * 1024), priority="spider")
+                settings.set(setting, megabytes(config[key]), priority="spider")
 
     @classmethod
     def missing_key(cls) -> str | None:

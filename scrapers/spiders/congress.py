@@ -51,7 +51,7 @@ from scrapers.items import Action, BillItem, ScreeningItem, Sponsor, Version, Wa
 from scrapers.redaction import redact
 from scrapers.relevance import MAX_SEARCH_PHRASES
 from scrapers.sources import source_config
-from scrapers.spiders.base import TrackerSpider
+from scrapers.spiders.base import TrackerSpider, megabytes
 
 logger = logging.getLogger(__name__)
 
@@ -917,12 +917,14 @@ class CongressSpider(CongressApi):
         """One BILLSTATUS file a bill, or the whole ZIP of a Congress and type when more bills than
         ``billstatus_zip_threshold`` of it wait (a first run, a bulk re-stamp): one download then does."""
         threshold = int(self.config.get("billstatus_zip_threshold", 300))
+        zip_bytes = megabytes(self.config.get("billstatus_zip_maxsize_mb", 512))
         for (congress, bill_type), group in sorted(self.to_screen.items()):
             if len(group) > threshold:
                 folder = f"{self.govinfo_url}/bulkdata/BILLSTATUS/{congress}/{bill_type}"
                 yield scrapy.Request(
                     f"{folder}/BILLSTATUS-{congress}-{bill_type}.zip", callback=self.parse_billstatus_zip,
-                    errback=self.on_error, dont_filter=True, meta={"download_maxsize": 0, "download_warnsize": 0},
+                    errback=self.on_error, dont_filter=True,
+                    meta={"download_maxsize": zip_bytes, "download_warnsize": zip_bytes // 4},
                     cb_kwargs={"group": group})
                 continue
             for waiting in group.values():
@@ -957,6 +959,8 @@ class CongressSpider(CongressApi):
             return
         self.good_responses += 1
         left = dict(group)
+        # A file is unzipped to no more than the size its entry declares: checking that bounds the memory it takes.
+        file_bytes = megabytes(self.config.get("billstatus_file_maxsize_mb", 20))
         with archive:
             for info in archive.infolist():
                 match = _BILLSTATUS_FILE.search(info.filename)
@@ -965,6 +969,11 @@ class CongressSpider(CongressApi):
                 key = bill_key(*match.groups()) if match.group(2) in BILL_TYPES else None
                 waiting = left.pop(key, None) if key else None
                 if waiting is None:
+                    continue
+                if info.file_size > file_bytes:
+                    self.reject(response.url, "bad_billstatus",
+                                f"{info.filename}: {info.file_size} bytes unzipped, past the size limit", lost=False)
+                    left[waiting.key] = waiting
                     continue
                 try:
                     screen = read_billstatus(archive.read(info))
