@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlite_utils
 
-from scrapers.scheduling import DEFAULT_EMPTY_RUNS, Job, Schedule, duration, load_schedule
+from scrapers.schedule.config import DEFAULT_EMPTY_RUNS, Job, Schedule, duration, load_schedule
 from scrapers.sources import ConfigError, source_config
 
 
