@@ -1,6 +1,6 @@
 """Entry point of the crawl scheduler: ``python scheduler.py [--list | --once]``.
 
-The same command as ``ailabor schedule``; the work is done in scrapers/scheduling.py.
+The same command as ``ailabor schedule``; the work is done in scrapers/schedule/.
 """
 
 from scrapers.cli import schedule

@@ -304,7 +304,7 @@ def schedule(db_file: str | None, schedule_file: str | None, list_only: bool, on
     its timeout; SIGTERM or Ctrl-C stops the running crawls and records them
     as failed.
     """
-    from scrapers.scheduling import SchedulerBusy, run_schedule
+    from scrapers.schedule.service import SchedulerBusy, run_schedule
 
     try:
         code = run_schedule(schedule_file, db_file, list_only=list_only, once=once, echo=click.echo)

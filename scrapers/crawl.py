@@ -18,8 +18,7 @@ from scrapy.utils.project import get_project_settings
 
 import db
 from scrapers.relevance import load_taxonomy
-from scrapers.runs import record_skipped
-from scrapers.scheduling import source_lock
+from scrapers.runs import record_skipped, source_lock
 from scrapers.sources import source_config
 
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import sqlite_utils
 
-from scrapers.scheduling import DEFAULT_EMPTY_RUNS, Job, Schedule, duration, load_schedule
-from scrapers.sources import ConfigError, source_config
+from scrapers.schedule.config import DEFAULT_EMPTY_RUNS, Job, Schedule, duration, load_schedule
+from scrapers.sources import OPENSTATES_JURISDICTIONS, ConfigError, openstates_config, source_config
 
 
 def last_runs(database: sqlite_utils.Database) -> list[dict]:
@@ -28,10 +28,7 @@ def openstates_silent_jurisdictions(database: sqlite_utils.Database, days: int =
         "SELECT 1 FROM crawl_runs WHERE source = 'openstates' AND status IN ('ok', 'partial') LIMIT 1").fetchone()
     if not ran:
         return None
-    # Imported here: the spider module loads Scrapy, which a digest or status call should not pay for.
-    from scrapers.spiders.openstates import JURISDICTIONS, read_config
-
-    expected = read_config(source_config("openstates"))["jurisdictions"] or list(JURISDICTIONS)
+    expected = openstates_config(source_config("openstates"))["jurisdictions"] or list(OPENSTATES_JURISDICTIONS)
     newest = database.execute("SELECT max(source_updated_at) FROM bills WHERE source = 'openstates'").fetchone()[0]
     latest = datetime.fromisoformat(newest).date() if newest else datetime.now(UTC).date()
     since = (latest - timedelta(days=days)).isoformat()

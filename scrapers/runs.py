@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import sqlite_utils
 
-from db import write_transaction
+from db import exclusive, write_transaction
 from scrapers.redaction import redact
 from scrapers.store import utcnow
 
 MESSAGE_LENGTH = 2000
+
+
+@contextmanager
+def source_lock(db_file: str | os.PathLike[str] | None, source: str) -> Iterator[bool]:
+    """Held for as long as a source is crawled; yields False when another process crawls it."""
+    with exclusive(source, db_file) as acquired:
+        yield acquired
 
 
 def _alive(pid: int | None) -> bool:

@@ -156,3 +156,42 @@ def _sections(path: Path | Traversable) -> dict[str, Any]:
                 raise ConfigError(f"{path.name}: {section}: {key} must be {wanted}, "
                                   f"not {reprlib.repr(settings[key])}")
     return data
+
+
+# The 50 states, DC and Puerto Rico: what a nationwide query covers.
+OPENSTATES_JURISDICTIONS = (
+    "al", "ak", "az", "ar", "ca", "co", "ct", "de", "fl", "ga", "hi", "id", "il", "in", "ia", "ks", "ky", "la",
+    "me", "md", "ma", "mi", "mn", "ms", "mo", "mt", "ne", "nv", "nh", "nj", "nm", "ny", "nc", "nd", "oh", "ok",
+    "or", "pa", "ri", "sc", "sd", "tn", "tx", "ut", "vt", "va", "wa", "wv", "wi", "wy", "dc", "pr",
+)
+OPENSTATES_SESSIONS = {"current": 1, "current_and_previous": 2, "all": None}
+
+
+def openstates_config(config: dict[str, Any]) -> dict[str, Any]:
+    """sources.yml's ``openstates`` section with defaults, checked so a typo fails before any request."""
+    out = {
+        "jurisdictions": [str(j).lower() for j in config.get("jurisdictions") or []],
+        "title_scan": [str(j).lower() for j in config.get("title_scan") or []],
+        "sessions": str(config.get("sessions", "current_and_previous")),
+        "sessions_cache_days": float(config.get("sessions_cache_days", 7)),
+        "requests_per_minute": float(config.get("requests_per_minute", 10)),
+        "daily_quota": int(config.get("daily_quota", 250)),
+        "per_page": int(config.get("per_page", 20)),
+        "overlap_hours": float(config.get("overlap_hours", 2)),
+        "backfill_start": str(config.get("backfill_start", "2023-01-01")),
+        "reread": bool(config.get("reread", True)),
+        "reread_days": float(config.get("reread_days", 365)),
+        "quota_reserve": int(config.get("quota_reserve", 20)),
+    }
+    if out["sessions"] not in OPENSTATES_SESSIONS:
+        raise ConfigError(f"sources.yml: openstates sessions must be one of {', '.join(OPENSTATES_SESSIONS)}, "
+                          f"not {out['sessions']!r}")
+    unknown = [j for j in out["jurisdictions"] + out["title_scan"] if j not in OPENSTATES_JURISDICTIONS]
+    if unknown:
+        raise ConfigError(f"sources.yml: openstates jurisdictions must be postal codes such as ca or dc: "
+                          f"{', '.join(unknown)}")
+    if not 1 <= out["per_page"] <= 20:
+        raise ConfigError("sources.yml: openstates per_page must be between 1 and 20 (the API's maximum)")
+    if out["requests_per_minute"] <= 0:
+        raise ConfigError("sources.yml: openstates requests_per_minute must be above 0")
+    return out

@@ -28,8 +28,7 @@ from scrapers.emulators import (
 from scrapers.emulators.common import text_answer
 from scrapers.emulators.pdf import LINES_PER_PAGE, write_pdf
 from scrapers.emulators.render import govinfo_html
-from scrapers.sources import source_config
-from scrapers.spiders.openstates import read_config
+from scrapers.sources import openstates_config, source_config
 from scrapers.store import TEXT_ATTEMPTS
 from scrapers.texts import TextUnavailable, capped, to_text
 from tests.conftest import EMULATED_KEYS, REPO, crawl
@@ -204,7 +203,7 @@ def test_a_bill_relevant_only_by_its_pdf_text_is_stored_relevant_with_the_text(t
 
 
 def test_text_requests_are_not_counted_against_the_open_states_quota(three_runs):
-    daily = read_config(source_config("openstates"))["daily_quota"]
+    daily = openstates_config(source_config("openstates"))["daily_quota"]
     details = [json.loads(r["details"]) for r in runs(db.connect(three_runs.db_path))]
     assert details[0]["text_requests"] == 1
     # The second run counts what the key spent today: the first run's API requests and its own, not the text.

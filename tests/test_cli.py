@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -61,3 +62,32 @@ def test_demo_builds_a_database_from_shipped_responses(tmp_path):
     assert built["meetings"].count > 0
     assert built.execute("SELECT count(*) FROM meetings WHERE relevant = 1").fetchone()[0] > 0
     assert (tmp_path / "demo" / "public" / "tracker.db").exists()
+
+
+# What a command leaves loaded, printed by a fresh interpreter after running it.
+_LOADED_AFTER = """\
+import json, runpy, sys
+sys.argv = ["ailabor", *sys.argv[1:]]
+try:
+    runpy.run_module("scrapers.cli", run_name="__main__")
+except SystemExit:
+    pass
+print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in ("scrapy", "twisted", "apscheduler"))))
+"""
+# APScheduler's cron arithmetic (apscheduler.triggers.cron) is how status reads schedule.yml's intervals;
+# its scheduler, executors and job stores are the service's alone.
+_SERVICE = ("scrapy", "twisted", "apscheduler.schedulers", "apscheduler.executors", "apscheduler.jobstores",
+            "apscheduler.events", "apscheduler.job")
+
+
+@pytest.mark.parametrize("command", [["status"], ["digest", "director", "--dry-run"]])
+def test_status_and_digest_load_neither_scrapy_nor_the_scheduler_service(fresh_db, db_path, command):
+    # Runs of the sources whose health the two commands report, the Open States coverage check included.
+    for source in ("openstates", "federal_register"):
+        fresh_db["crawl_runs"].insert({"source": source, "started_at": "2026-03-02T12:00:00+00:00",
+                                       "finished_at": "2026-03-02T12:05:00+00:00", "status": "ok", "items": 3})
+    done = subprocess.run([sys.executable, "-c", _LOADED_AFTER, *command, "--db", str(db_path)], cwd=REPO,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    assert [m for m in loaded if m.startswith(_SERVICE)] == []

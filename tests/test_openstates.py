@@ -13,16 +13,14 @@ import db
 from scrapers.health import openstates_silent_jurisdictions, status_report
 from scrapers.relevance import load_taxonomy
 from scrapers.replay import Route
-from scrapers.sources import ConfigError, source_config
+from scrapers.sources import OPENSTATES_JURISDICTIONS, ConfigError, openstates_config, source_config
 from scrapers.spiders.openstates import (
     INCLUDES,
-    JURISDICTIONS,
     bill_to_item,
     build_queries,
     jurisdiction_code,
     older_sessions,
     rate_limit_kind,
-    read_config,
     request_interval,
     searchable_text,
     since_param,
@@ -36,7 +34,7 @@ HERE = FIXTURES / "openstates"
 # (from the legislatures' sites) are left to tests/test_bill_texts.py.
 ENV = {"OPENSTATES_API_KEY": "test-key-not-secret", "OPENSTATES_MINUTE_SECONDS": "0.6", "AILABOR_TEXTS_PER_RUN": "0"}
 SEARCHES = load_taxonomy().openstates_queries()
-SCANS = read_config(source_config("openstates"))["title_scan"]
+SCANS = openstates_config(source_config("openstates"))["title_scan"]
 PAGE1 = json.loads((HERE / "bills_page1.json").read_text())
 PAGE2 = json.loads((HERE / "bills_page2.json").read_text())
 ALL_BILLS = PAGE1["results"] + PAGE2["results"]
@@ -376,7 +374,7 @@ def test_jurisdiction_codes_of_states_the_district_and_puerto_rico():
     assert jurisdiction_code("ocd-jurisdiction/country:us/state:ca/government") == "ca"
     assert jurisdiction_code("ocd-jurisdiction/country:us/district:dc/government") == "dc"
     assert jurisdiction_code("ocd-jurisdiction/country:us/territory:pr/government") == "pr"
-    assert len(JURISDICTIONS) == 52
+    assert len(OPENSTATES_JURISDICTIONS) == 52
 
 
 def test_bill_ids_join_jurisdiction_session_and_identifier():
@@ -425,7 +423,7 @@ def test_a_session_begun_after_the_sessions_list_was_made_is_not_taken_for_an_ol
 
 
 def test_configured_jurisdictions_and_title_scans_become_their_own_queries():
-    config = read_config({"jurisdictions": ["CA", "ny"], "title_scan": ["hi"]})
+    config = openstates_config({"jurisdictions": ["CA", "ny"], "title_scan": ["hi"]})
     queries = build_queries(config, ['"artificial intelligence"', '"chatbot"'])
     assert [q.params for q in queries] == [
         [("jurisdiction", "ca"), ("q", '"artificial intelligence"')],
@@ -435,7 +433,7 @@ def test_configured_jurisdictions_and_title_scans_become_their_own_queries():
         [("jurisdiction", "hi")]]
     assert [q.kind for q in queries] == ["search"] * 4 + ["scan"]
     assert len({q.key for q in queries}) == len(queries)  # each keeps a watermark of its own
-    assert [q.params for q in build_queries(read_config({}), ["x", "y"])] == [[("q", "x")], [("q", "y")]]
+    assert [q.params for q in build_queries(openstates_config({}), ["x", "y"])] == [[("q", "x")], [("q", "y")]]
 
 
 def test_title_scans_match_titles_other_titles_and_abstracts():
@@ -448,9 +446,9 @@ def test_title_scans_match_titles_other_titles_and_abstracts():
 
 def test_a_misspelt_setting_fails_before_any_request():
     with pytest.raises(ConfigError, match="sessions must be one of"):
-        read_config({"sessions": "latest"})
+        openstates_config({"sessions": "latest"})
     with pytest.raises(ConfigError, match="postal codes"):
-        read_config({"jurisdictions": ["california"]})
+        openstates_config({"jurisdictions": ["california"]})
 
 
 def test_a_bill_without_includes_keeps_what_is_stored():
@@ -472,7 +470,7 @@ def test_contract_real_bill_objects_map_onto_valid_items():
     for bill in bills:
         item = bill_to_item(bill)
         item.validate()
-        assert item.jurisdiction in JURISDICTIONS
+        assert item.jurisdiction in OPENSTATES_JURISDICTIONS
         assert item.actions is None and item.sponsors is None  # no include= in these samples
     ma = bill_to_item(next(b for b in bills if b["identifier"] == "HD 6143"))
     assert (ma.id, ma.chamber, ma.classification, ma.introduced_date) == (
@@ -486,7 +484,7 @@ def test_contract_real_jurisdiction_lists_give_codes_and_no_sessions_without_inc
             continue
         payload = json.loads(path.read_text())
         codes = [jurisdiction_code(j["id"]) for j in payload["results"]]
-        assert set(codes) <= set(JURISDICTIONS) and "dc" in codes
+        assert set(codes) <= set(OPENSTATES_JURISDICTIONS) and "dc" in codes
         assert older_sessions(payload, 2) == {}
         assert payload["pagination"]["total_items"] >= len(payload["results"])
 

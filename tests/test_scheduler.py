@@ -24,17 +24,10 @@ from click.testing import CliRunner
 
 import db
 from scrapers.cli import cli
-from scrapers.scheduling import (
-    SCHEDULE_FILE,
-    Job,
-    LocalRunner,
-    ScrapydRunner,
-    build_scheduler,
-    load_schedule,
-    run_schedule,
-    scheduler_lock,
-    source_lock,
-)
+from scrapers.runs import source_lock
+from scrapers.schedule.config import SCHEDULE_FILE, Job, load_schedule
+from scrapers.schedule.runners import LocalRunner, ScrapydRunner
+from scrapers.schedule.service import build_scheduler, run_schedule, scheduler_lock
 from scrapers.sources import ConfigError
 from tests.conftest import FIXTURES, REPO, crawl
 

@@ -78,19 +78,12 @@ from scrapy.settings import BaseSettings
 
 from scrapers.items import Action, BillItem, Sponsor, Version, WatchOutcome
 from scrapers.redaction import redact
-from scrapers.sources import ConfigError, source_config
+from scrapers.sources import OPENSTATES_SESSIONS, openstates_config, source_config
 from scrapers.spiders.base import NOT_JSON, TrackerSpider
 
 logger = logging.getLogger(__name__)
 
 INCLUDES = ("sponsorships", "abstracts", "actions", "versions", "sources", "other_titles")
-# The 50 states, DC and Puerto Rico: what a nationwide query covers.
-JURISDICTIONS = (
-    "al", "ak", "az", "ar", "ca", "co", "ct", "de", "fl", "ga", "hi", "id", "il", "in", "ia", "ks", "ky", "la",
-    "me", "md", "ma", "mi", "mn", "ms", "mo", "mt", "ne", "nv", "nh", "nj", "nm", "ny", "nc", "nd", "oh", "ok",
-    "or", "pa", "ri", "sc", "sd", "tn", "tx", "ut", "vt", "va", "wa", "wv", "wi", "wy", "dc", "pr",
-)
-SESSION_CHOICES = {"current": 1, "current_and_previous": 2, "all": None}
 # The API takes at most this many identifiers in one /bills request.
 MAX_IDENTIFIERS = 20
 # The key, among the searches' watermarks, of when the followed bills were last all re-read.
@@ -111,36 +104,6 @@ _CHAMBERS = ("lower", "upper")
 
 class OpenStatesError(ValueError):
     """A bill object that cannot become a BillItem; the message says why."""
-
-
-def read_config(config: dict[str, Any]) -> dict[str, Any]:
-    """sources.yml's ``openstates`` section with defaults, checked so a typo fails before any request."""
-    out = {
-        "jurisdictions": [str(j).lower() for j in config.get("jurisdictions") or []],
-        "title_scan": [str(j).lower() for j in config.get("title_scan") or []],
-        "sessions": str(config.get("sessions", "current_and_previous")),
-        "sessions_cache_days": float(config.get("sessions_cache_days", 7)),
-        "requests_per_minute": float(config.get("requests_per_minute", 10)),
-        "daily_quota": int(config.get("daily_quota", 250)),
-        "per_page": int(config.get("per_page", 20)),
-        "overlap_hours": float(config.get("overlap_hours", 2)),
-        "backfill_start": str(config.get("backfill_start", "2023-01-01")),
-        "reread": bool(config.get("reread", True)),
-        "reread_days": float(config.get("reread_days", 365)),
-        "quota_reserve": int(config.get("quota_reserve", 20)),
-    }
-    if out["sessions"] not in SESSION_CHOICES:
-        raise ConfigError(f"sources.yml: openstates sessions must be one of {', '.join(SESSION_CHOICES)}, "
-                          f"not {out['sessions']!r}")
-    unknown = [j for j in out["jurisdictions"] + out["title_scan"] if j not in JURISDICTIONS]
-    if unknown:
-        raise ConfigError(f"sources.yml: openstates jurisdictions must be postal codes such as ca or dc: "
-                          f"{', '.join(unknown)}")
-    if not 1 <= out["per_page"] <= 20:
-        raise ConfigError("sources.yml: openstates per_page must be between 1 and 20 (the API's maximum)")
-    if out["requests_per_minute"] <= 0:
-        raise ConfigError("sources.yml: openstates requests_per_minute must be above 0")
-    return out
 
 
 def minute_seconds() -> float:
@@ -357,7 +320,7 @@ class OpenStatesApi(TrackerSpider):
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
         super().update_settings(settings)
-        config = read_config(source_config(KEY_SECTION))
+        config = openstates_config(source_config(KEY_SECTION))
         settings.set("DOWNLOAD_DELAY", request_interval(config["requests_per_minute"], minute_seconds()),
                      priority="spider")
         settings.set("DOWNLOAD_DELAY_JITTER", 0, priority="spider")
@@ -373,7 +336,7 @@ class OpenStatesApi(TrackerSpider):
 
     @cached_property
     def limits(self) -> dict[str, Any]:
-        return read_config(source_config(KEY_SECTION))
+        return openstates_config(source_config(KEY_SECTION))
 
     async def rate_limited(self, response: Response) -> AsyncIterator[scrapy.Request]:
         """A 429: the same request again after the next minute begins, or the end of the run for the day.
@@ -444,8 +407,8 @@ class OpenStatesSpider(OpenStatesApi):
     reads_texts = True
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        self.config = read_config(source_config(self.name))
-        self.keep = SESSION_CHOICES[self.config["sessions"]]
+        self.config = openstates_config(source_config(self.name))
+        self.keep = OPENSTATES_SESSIONS[self.config["sessions"]]
         self.sessions: dict[str, set[str]] | None = None
         overlap = timedelta(hours=self.config["overlap_hours"])
         backfill = datetime.fromisoformat(self.config["backfill_start"]).replace(tzinfo=UTC)
