@@ -79,13 +79,14 @@ def build(count: int, path: Path, seed: int = 17) -> None:
         identifier = f"{'HB' if chamber == 'lower' else 'SB'} {n + 1}" if code != "us" else f"H.R. {n + 1}"
         bill_id = f"{code}-{year}-{identifier.replace(' ', '').replace('.', '').lower()}"
         history = story_actions(rng, introduced.isoformat(), chamber, today.isoformat())
-        status, status_date = derive_status([_Action(a) for a in history], chambers_needed(code, "bill"))
+        progress = derive_status([_Action(a) for a in history], chambers_needed(code, "bill"))
         verdict = taxonomy.classify(title, summary)
         subjects = [rng.choice(["Labor", "Technology", "Taxation", "Education", "Health", "Commerce"])]
         bills.append({
             "id": bill_id, "jurisdiction": code, "session": str(year), "identifier": identifier, "chamber": chamber,
             "classification": "bill", "title": title, "summary": summary, "subjects": json.dumps(subjects),
-            "status": status, "status_date": status_date, "introduced_date": introduced.isoformat(),
+            "status": progress.status, "status_date": progress.status_date, "stage_reached": progress.reached,
+            "introduced_date": introduced.isoformat(),
             "latest_action": history[-1]["description"], "latest_action_date": history[-1]["date"],
             "url": f"https://legislature.example/{code}/bills/{n}",
             "source": "openstates" if code != "us" else "congress",

@@ -8,7 +8,10 @@ that has shipped.
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from itertools import groupby
+from types import SimpleNamespace
 
 import sqlite_utils
 from sqlite_utils import Migrations
@@ -292,6 +295,25 @@ def m006_digest_deliveries(db: sqlite_utils.Database) -> None:
     # refused are tried again and the ones it accepted never get a second copy. A column of `digests`
     # rather than a table of its own: the addresses stay wherever digests stay, off the public site.
     db["digests"].add_column("deliveries", str)
+
+
+@migrations()
+def m007_bill_stage_reached(db: sqlite_utils.Database) -> None:
+    # How far a bill got along introduced → enacted, which its status alone does not say once it ended: a DC
+    # bill vetoed after the Council passed it reached "passed the legislature". The store derives it with the
+    # status on every write, and the bill page reads it. Bills stored before get it here, from their stored
+    # actions by the store's own rule: a second copy of the rule in SQL would drift from it.
+    from scrapers.vocab import chambers_needed, derive_status
+
+    db["bills"].add_column("stage_reached", str)
+    rows = db.execute(
+        "SELECT b.id, b.jurisdiction, b.classification, a.date, a.actor, a.classification"
+        " FROM bills b JOIN actions a ON a.bill_id = b.id ORDER BY b.id, a.seq")
+    reached = []
+    for (bill_id, jurisdiction, kind), actions in groupby(rows, key=lambda row: row[:3]):
+        steps = [SimpleNamespace(date=a[3], actor=a[4], classification=json.loads(a[5] or "[]")) for a in actions]
+        reached.append((derive_status(steps, chambers_needed(jurisdiction, kind)).reached, bill_id))
+    db.conn.executemany("UPDATE bills SET stage_reached = ? WHERE id = ?", reached)
 
 
 def migrate(db: sqlite_utils.Database) -> None:

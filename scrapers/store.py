@@ -229,7 +229,8 @@ class Store:
             news = content_changed or changed_actions or changed_sponsors or changed_versions
             bookkeeping = old is not None and (
                 old["relevant"] != relevant or old["relevance_score"] != score
-                or old["source_updated_at"] != row["source_updated_at"] or old["source_meta"] != row["source_meta"])
+                or old["source_updated_at"] != row["source_updated_at"] or old["source_meta"] != row["source_meta"]
+                or old["stage_reached"] != row["stage_reached"])
             if not (news or changed_topics or bookkeeping):
                 continue
 
@@ -307,17 +308,19 @@ class Store:
             "source_meta": _dumps(item.source_meta or {}),
         }
         if item.actions is not None:
-            status, status_date = derive_status(item.actions, chambers_needed(item.jurisdiction, item.classification))
+            progress = derive_status(item.actions, chambers_needed(item.jurisdiction, item.classification))
             last = item.actions[-1] if item.actions else None
             row.update(
-                status=item.status or status,
-                status_date=item.status_date or status_date,
+                status=item.status or progress.status,
+                status_date=item.status_date or progress.status_date,
+                stage_reached=progress.reached,
                 latest_action=last.description if last else None,
                 latest_action_date=last.date if last else None,
             )
         else:
             for name in ("status", "status_date", "latest_action", "latest_action_date"):
                 row[name] = getattr(item, name) or (old[name] if old else None)
+            row["stage_reached"] = old["stage_reached"] if old else None
         if not row["introduced_date"] and item.actions:
             row["introduced_date"] = item.actions[0].date
         row["content_hash"] = _hash(row, _BILL_CONTENT)

@@ -6,7 +6,7 @@ Everything that writes or reads these names imports them from here.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 # In pipeline order; the end states follow.
 STATUS_ORDER = ("introduced", "in_committee", "passed_chamber", "passed_legislature", "enacted")
@@ -72,8 +72,18 @@ class ActionLike(Protocol):
     date: str | None
 
 
-def derive_status(actions: Iterable[ActionLike], chambers: int = 2) -> tuple[str | None, str | None]:
-    """The normalised status and its date, from a bill's actions in order.
+class Progress(NamedTuple):
+    """Where a bill stands, as the store derives it from the bill's actions."""
+
+    status: str | None
+    status_date: str | None
+    # The furthest step of STATUS_ORDER the bill reached: its status while it moves along, and for a
+    # bill that ended (vetoed, failed, withdrawn) the step it had reached before it ended.
+    reached: str | None
+
+
+def derive_status(actions: Iterable[ActionLike], chambers: int = 2) -> Progress:
+    """The normalised status, its date and the furthest step reached, from a bill's actions in order.
 
     Later actions win, except that a bill never goes back from an end state
     other than by a veto override, and passage counts the distinct chambers
@@ -82,6 +92,7 @@ def derive_status(actions: Iterable[ActionLike], chambers: int = 2) -> tuple[str
     """
     status: str | None = None
     status_date: str | None = None
+    reached: str | None = None
     passed_by: set[str] = set()
     overridden_by: set[str] = set()
     for action in actions:
@@ -105,4 +116,6 @@ def derive_status(actions: Iterable[ActionLike], chambers: int = 2) -> tuple[str
                 # made, not a step back.
                 continue
             status, status_date = new, action.date
-    return status, status_date
+        if status not in END_STATES:
+            reached = status
+    return Progress(status, status_date, reached)

@@ -129,7 +129,7 @@ def test_actions_come_oldest_first_with_library_copies_merged():
     assert texts.index("Signed by President.") < texts.index("Became Public Law No: 119-12.")
     house_vote = next(a for a in actions if a.description.startswith("On motion to suspend"))
     assert (house_vote.actor, house_vote.classification) == ("lower", ["passage"])
-    assert derive_status(actions) == ("enacted", "2025-05-19")
+    assert derive_status(actions)[:2] == ("enacted", "2025-05-19")
 
 
 @pytest.mark.parametrize(("action", "actor", "classes"), [
@@ -289,10 +289,10 @@ def test_govinfo_package_ids_in_real_samples_name_their_bills(sample: Path):
 def test_real_samples_derive_the_real_status():
     shared = SAMPLES[0].parent
     enacted = parse_actions(json.loads((shared / "bill_117_hr_3076_actions.json").read_text())["actions"])
-    assert derive_status(enacted) == ("enacted", "2022-04-06")
+    assert derive_status(enacted)[:2] == ("enacted", "2022-04-06")
     assert [a.description for a in enacted].count("Became Public Law No: 117-108.") == 1
     passed_house = parse_actions(json.loads((shared / "bill_117_hr_21_actions.json").read_text())["actions"])
-    assert derive_status(passed_house) == ("passed_chamber", "2021-01-05")
+    assert derive_status(passed_house)[:2] == ("passed_chamber", "2021-01-05")
     item = bill_to_item(json.loads((shared / "bill_detail_117_hr_21.json").read_text())["bill"])
     assert (item.id, item.identifier, item.url) == (
         "us-117-hr21", "H.R. 21", "https://www.congress.gov/bill/117th-congress/house-bill/21")

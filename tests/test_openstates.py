@@ -358,7 +358,7 @@ def test_status_says_nothing_of_jurisdictions_before_openstates_runs(fresh_db):
 ])
 def test_status_derivation_on_real_action_sequences(identifier, session, status, date):
     item = bill_to_item(_bill(identifier, session))
-    assert derive_status(item.actions) == (status, date)
+    assert derive_status(item.actions)[:2] == (status, date)
 
 
 def test_passage_counts_chambers_not_votes():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import db
@@ -83,6 +84,25 @@ def test_database_at_the_first_migration_gains_later_columns_keeping_its_rows(db
     upgraded = db.connect(db_path)
     assert "other_titles" in upgraded["bills"].columns_dict
     assert upgraded["bills"].get("us-118-s1")["title"] == "T"
+
+
+def test_bills_stored_before_the_stage_reached_column_get_it_from_their_actions(db_path):
+    import sqlite_utils
+
+    old = sqlite_utils.Database(db_path)
+    migrations.apply(old, stop_before="m007_bill_stage_reached")
+    old["bills"].insert_all([
+        {"id": bill_id, "jurisdiction": bill_id[:2], "identifier": bill_id, "source": "t", "title": "T",
+         "classification": "bill", "status": "vetoed"} for bill_id in ("dc-26-b1", "ca-1-ab1")])
+    old["actions"].insert_all([
+        {"bill_id": bill_id, "seq": seq, "date": f"2025-0{seq + 1}-01", "description": cls, "actor": actor,
+         "classification": json.dumps([cls])}
+        for bill_id, actor in (("dc-26-b1", "legislature"), ("ca-1-ab1", "lower"))
+        for seq, cls in enumerate(("introduction", "passage", "executive-veto"))])
+    old.close()
+    upgraded = db.connect(db_path)
+    reached = dict(upgraded.execute("SELECT id, stage_reached FROM bills").fetchall())
+    assert reached == {"dc-26-b1": "passed_legislature", "ca-1-ab1": "passed_chamber"}
 
 
 def test_snapshot_leaves_the_unions_internal_notes_at_home(fresh_db, db_path):

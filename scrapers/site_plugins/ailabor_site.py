@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
-from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote, urljoin
 
@@ -20,7 +19,7 @@ from datasette.utils import tilde_encode, urlsafe_components
 from datasette.utils.asgi import Response
 from markupsafe import Markup
 
-from scrapers.vocab import END_STATES, STATUS_ORDER, derive_status
+from scrapers.vocab import END_STATES, STATUS_ORDER
 
 STAGE_NAMES = {
     "introduced": "Introduced",
@@ -283,10 +282,7 @@ async def _bill(db: Any, bill_id: str) -> dict[str, Any] | None:
         return None
     bill = found[0]
     actions = _rows(await db.execute(
-        "SELECT seq, date, description, actor, classification FROM actions WHERE bill_id = ? ORDER BY seq",
-        [bill_id]))
-    for action in actions:
-        action["classification"] = _json_list(action["classification"])
+        "SELECT seq, date, description, actor FROM actions WHERE bill_id = ? ORDER BY seq", [bill_id]))
     sponsors = _rows(await db.execute(
         "SELECT name, role, party, state, district FROM sponsors WHERE bill_id = ?"
         " ORDER BY role != 'primary', name", [bill_id]))
@@ -313,7 +309,7 @@ async def _bill(db: Any, bill_id: str) -> dict[str, Any] | None:
         "name": f"{bill['jurisdiction'].upper()} {bill['identifier']}",
         "url": _web(bill["url"]),
         "subjects": _json_list(bill["subjects"]),
-        "stages": _stages(bill, actions),
+        "stages": _stages(bill),
         "ended": bill["status"] if bill["status"] in END_STATES else None,
         "status_name": STAGE_NAMES.get(bill["status"] or "", "Not known yet"),
         "actions": actions,
@@ -326,24 +322,14 @@ async def _bill(db: Any, bill_id: str) -> dict[str, Any] | None:
     }
 
 
-def _stages(bill: dict[str, Any], actions: list[dict[str, Any]]) -> list[dict[str, str]]:
+def _stages(bill: dict[str, Any]) -> list[dict[str, str]]:
     """The pipeline with each step done, current or still ahead.
 
     A bill that ended (vetoed, failed, withdrawn) shows how far it got
-    before it ended: the status its actions had reached just before.
+    before it ended: the step the store found it had reached.
     """
     status = bill["status"]
-    reached = status
-    if status in END_STATES:
-        reached = None
-        steps = [SimpleNamespace(date=a["date"], actor=a["actor"], classification=a["classification"])
-                 for a in actions]
-        chambers = 1 if bill["jurisdiction"] == "ne" else 2
-        for end in range(1, len(steps) + 1):
-            before, _ = derive_status(steps[:end], chambers=chambers)
-            if before in END_STATES:
-                break
-            reached = before
+    reached = bill["stage_reached"]
     position = STATUS_ORDER.index(reached) if reached in STATUS_ORDER else -1
     stages = []
     for index, stage in enumerate(STATUS_ORDER):
