@@ -37,7 +37,7 @@ def run_pipeline(count: int, path: Path) -> dict:
             yield scrapy.Request("data:,", callback=self.parse_items)
 
         def parse_items(self, response):  # type: ignore[no-untyped-def]
-            self.good_responses += 1
+            self.outcome.good_responses += 1
             yield from bills(count)
 
     settings = project_settings({"AILABOR_DB": str(path), "LOG_LEVEL": "WARNING", "TELNETCONSOLE_ENABLED": False})

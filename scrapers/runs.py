@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import sqlite_utils
@@ -14,6 +15,51 @@ from scrapers.redaction import redact
 from scrapers.store import utcnow
 
 MESSAGE_LENGTH = 2000
+#: How many runs in a row a rejected record holds the watermark back before it is taken as broken upstream.
+HOLDING_RUNS = 2
+
+
+@dataclass
+class RunOutcome:
+    """What one crawl met, counted as it goes; :meth:`status` makes of it the run's status and message.
+
+    A run is ``failed`` when nothing usable came back although something
+    was asked (or nothing could be asked), ``partial`` when it lost a request,
+    an item or a callback, or was stopped, and ``ok`` otherwise.
+    """
+
+    good_responses: int = 0
+    failed_requests: int = 0
+    #: Exceptions that escaped the spider's code (callbacks, errbacks, start(), pipeline stages).
+    exceptions: int = 0
+    lost_items: int = 0
+    #: Records rejected as in the HOLDING_RUNS runs before: recorded, but no longer holding the watermark.
+    known_bad: int = 0
+    #: Set by a spider that found nothing to ask: a run without requests is then complete, not failed.
+    nothing_to_ask: bool = False
+    #: Why the run was stopped early (a spent quota), if it was.
+    partial_reason: str | None = None
+    #: The last request that reached no upstream, as one line.
+    last_failure: str | None = None
+
+    def status(self, requests: int, reason: str = "finished") -> tuple[str, str | None]:
+        """The run's status and its one-line message, given its request count and Scrapy's close reason."""
+        failures = self.failed_requests + self.exceptions
+        if not self.good_responses and (failures or not (requests or self.nothing_to_ask)):
+            return "failed", self.partial_reason or self.last_failure or "no usable response from the upstream"
+        if self.partial_reason or failures or self.lost_items or reason != "finished":
+            counted = [f"{n} {what}" for n, what in ((self.failed_requests, "request(s) failed"),
+                                                      (self.exceptions, "callback error(s)"),
+                                                      (self.lost_items, "item(s) rejected")) if n]
+            notes = [*counted, note] if (note := self.known_bad_note()) else counted
+            return "partial", self.partial_reason or "; ".join(notes) or f"stopped: {reason}"
+        return "ok", self.known_bad_note()
+
+    def known_bad_note(self) -> str | None:
+        if not self.known_bad:
+            return None
+        return (f"{self.known_bad} item(s) rejected as in the {HOLDING_RUNS} runs before, "
+                "no longer holding the watermark")
 
 
 @contextmanager

@@ -215,7 +215,7 @@ class AgencyPagesSpider(TrackerSpider):
 
     def page_unreadable(self, url: str, kind: str, message: str) -> None:
         """A page that yields no meetings failed, it is not an empty success: recorded, and the run fails."""
-        self.failed_requests += 1
+        self.outcome.failed_requests += 1
         self.broken.append(message)
         self.reject(url, kind, message)
 
@@ -225,7 +225,7 @@ class AgencyPagesSpider(TrackerSpider):
             self.page_unreadable(response.url, "structure_changed", f"{page.agency} ({page.slug}): no meeting rows "
                                  f"match {page.rows!r}; the page's structure changed")
             return
-        self.good_responses += 1
+        self.outcome.good_responses += 1
         self.report["pages"] += 1
         digest = self.hashes[page.slug] = rows_hash(rows)
         if self.previous_hashes.get(page.slug) == digest:
@@ -256,4 +256,3 @@ class AgencyPagesSpider(TrackerSpider):
         if spider is self and self.broken:
             # A page that lost its structure is a failure to fix, even when the other pages were read.
             self.run.finish("failed", watermark=None, message="; ".join(self.broken))
-            self.run_status = "failed"

@@ -27,7 +27,7 @@ from scrapers.middlewares import origin
 from scrapers.pipelines import flush_stores
 from scrapers.redaction import guard_logging
 from scrapers.relevance import Taxonomy, load_taxonomy
-from scrapers.runs import RunLog
+from scrapers.runs import HOLDING_RUNS, RunLog, RunOutcome
 from scrapers.sources import source_config
 from scrapers.store import text_backlog
 from scrapers.texts import MAX_DOWNLOAD_BYTES, TextUnavailable, capped, to_text
@@ -40,8 +40,6 @@ RECORD_KINDS = frozenset({"invalid_item", "bad_document", "bad_bill", "bad_meeti
 #: What json.loads raises on a body that is not JSON: nesting deeper than the interpreter's recursion limit is
 #: as unreadable as a syntax error, and must be recorded as one rather than escape the callback.
 NOT_JSON: tuple[type[Exception], ...] = (ValueError, RecursionError)
-#: How many runs in a row a rejected record holds the watermark back before it is taken as broken upstream.
-HOLDING_RUNS = 2
 
 
 def megabytes(value: float | str) -> int:
@@ -74,19 +72,11 @@ class TrackerSpider(scrapy.Spider):
         spider.run = RunLog(db.connect(crawler.settings.get("AILABOR_DB")), spider.name)
         spider.previous_watermark = spider.run.last_watermark()
         spider.next_watermark = None
-        spider.partial_reason = None
-        spider.failed_requests = 0
-        spider.lost_items = 0
-        spider.known_bad = 0
-        spider.good_responses = 0
-        # A spider that finds nothing to ask sets this: a run without requests is then complete, not failed.
-        spider.nothing_to_ask = False
+        spider.outcome = RunOutcome()
         spider.pipeline_counts = {"items": 0, "new": 0, "updated": 0}
         spider.report = {}
-        spider.last_failure = None
         spider.texts_swept = False
         spider.text_requests = 0
-        spider.exceptions_recorded = 0
         crawler.signals.connect(spider._closed, signal=signals.spider_closed)
         crawler.signals.connect(spider._spider_error, signal=signals.spider_error)
         crawler.signals.connect(spider._item_error, signal=signals.item_error)
@@ -144,7 +134,7 @@ class TrackerSpider(scrapy.Spider):
             url = self.base_url + url[len(official):]
         if urlsplit(url).scheme in ("http", "https") and origin(url) == origin(self.base_url):
             return url
-        self.failed_requests += 1
+        self.outcome.failed_requests += 1
         self.reject(response.url, "bad_link", f"{what} not followed: {str(link)[:300]!r} is not on {self.base_url}",
                     lost=False)
         return None
@@ -166,10 +156,10 @@ class TrackerSpider(scrapy.Spider):
             # Upstream serves the same broken record run after run: waiting for a fix would stall the
             # watermark for good and re-fetch ever more. It is still written to crawl_errors each time.
             lost = False
-            self.known_bad += 1
+            self.outcome.known_bad += 1
         self.run.error(url, kind, message)
         if lost:
-            self.lost_items += 1
+            self.outcome.lost_items += 1
 
     def empty_page(self, response: Response, results: int, remaining: int | None) -> bool:
         """True (recorded; the run is partial) when a page holds no results although its envelope says some remain.
@@ -179,7 +169,7 @@ class TrackerSpider(scrapy.Spider):
         """
         if results or not isinstance(remaining, int) or remaining <= 0:
             return False
-        self.failed_requests += 1
+        self.outcome.failed_requests += 1
         self.reject(response.url, "empty_page", f"no results, though its envelope counts {remaining} from here on",
                     lost=False)
         return True
@@ -189,7 +179,7 @@ class TrackerSpider(scrapy.Spider):
         try:
             data = json.loads(response.text)
         except (*NOT_JSON, AttributeError) as exc:
-            self.failed_requests += 1
+            self.outcome.failed_requests += 1
             head = response.body[:200].lstrip().lower()
             if head.startswith((b"<!doctype", b"<html", b"<")):
                 self.reject(response.url, "html_instead_of_json", f"HTTP {response.status} with an HTML page",
@@ -197,7 +187,7 @@ class TrackerSpider(scrapy.Spider):
             else:
                 self.reject(response.url, "invalid_json", f"HTTP {response.status}: {exc}", lost=False)
             return None
-        self.good_responses += 1
+        self.outcome.good_responses += 1
         return data
 
     def on_error(self, failure: Failure) -> None:
@@ -205,7 +195,7 @@ class TrackerSpider(scrapy.Spider):
         request = failure.request if hasattr(failure, "request") else None
         response = getattr(failure.value, "response", None)
         url = request.url if request is not None else None
-        self.failed_requests += 1
+        self.outcome.failed_requests += 1
         if response is not None:
             message = f"HTTP {response.status}"
             self.reject(url, "http_error", message, lost=False)
@@ -215,15 +205,15 @@ class TrackerSpider(scrapy.Spider):
             reason = failure.getErrorMessage() or type(failure.value).__name__
             host = urlsplit(url or "").netloc or "the upstream"
             # Scrapy cancels a download past DOWNLOAD_MAXSIZE: the upstream was reached, its answer was too big.
-            self.last_failure = (f"{host} sent a response past the size limit: {reason}" if "DOWNLOAD_MAXSIZE" in reason
-                                 else f"could not reach {host}: {reason}")
+            self.outcome.last_failure = (f"{host} sent a response past the size limit: {reason}"
+                                         if "DOWNLOAD_MAXSIZE" in reason else f"could not reach {host}: {reason}")
             self.reject(url, "request_failed", reason, lost=False)
 
     def _spider_error(self, failure: Failure, response: Response | Failure, spider: scrapy.Spider) -> None:
         """A callback or errback that raised: whatever it had still to read or ask for is lost for this run."""
         if spider is not self:
             return
-        self.exceptions_recorded += 1
+        self.outcome.exceptions += 1
         request = response.request if isinstance(response, Response) else getattr(response, "request", None)
         url = response.url if isinstance(response, Response) else getattr(request, "url", None)
         self.reject(url, "spider_error", error_reason(failure.value), lost=False)
@@ -239,19 +229,13 @@ class TrackerSpider(scrapy.Spider):
     def unrecorded_exceptions(self) -> None:
         """Exceptions Scrapy counted that no signal brought here (one raised in ``start()``): recorded at the end."""
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
-        missed = int(stats.get("spider_exceptions/count", 0)) - self.exceptions_recorded
+        missed = int(stats.get("spider_exceptions/count", 0)) - self.outcome.exceptions
         if missed <= 0:
             return
         names = sorted(key.split("/", 1)[1] for key in stats
                        if key.startswith("spider_exceptions/") and key != "spider_exceptions/count")
-        self.exceptions_recorded += missed
+        self.outcome.exceptions += missed
         self.reject(None, "spider_error", f"{missed} exception(s) outside a callback: {', '.join(names)}", lost=False)
-
-    def known_bad_note(self) -> str | None:
-        if not self.known_bad:
-            return None
-        return (f"{self.known_bad} item(s) rejected as in the {HOLDING_RUNS} runs before, "
-                "no longer holding the watermark")
 
     def quota_spent(self, response: Response) -> bool:
         """Whether a failed response means the upstream's quota is used up for now."""
@@ -259,8 +243,8 @@ class TrackerSpider(scrapy.Spider):
 
     def stop_partial(self, reason: str) -> None:
         """End the run early as partial; the watermark stays at what was stored."""
-        if self.partial_reason is None:
-            self.partial_reason = reason
+        if self.outcome.partial_reason is None:
+            self.outcome.partial_reason = reason
             self.crawler.engine.close_spider(self, "quota")
 
     # Bill texts -----------------------------------------------------------------------------------
@@ -272,7 +256,7 @@ class TrackerSpider(scrapy.Spider):
         judged on their titles, before their texts are asked for: a text
         that cannot be read then costs no bill.
         """
-        if spider is not self or not self.reads_texts or self.texts_swept or self.partial_reason:
+        if spider is not self or not self.reads_texts or self.texts_swept or self.outcome.partial_reason:
             return
         self.texts_swept = True
         flush_stores(self.crawler)
@@ -346,23 +330,12 @@ class TrackerSpider(scrapy.Spider):
         self.unrecorded_exceptions()
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
         requests = int(stats.get("downloader/request_count", 0))
-        failures = self.failed_requests + self.exceptions_recorded
-        if not self.good_responses and (failures or not (requests or self.nothing_to_ask)):
-            status, watermark = "failed", None
-            message = self.partial_reason or self.last_failure or "no usable response from the upstream"
-        elif self.partial_reason or failures or self.lost_items or reason not in ("finished",):
-            status, watermark = "partial", self.partial_watermark()
-            counted = [f"{n} {what}" for n, what in ((self.failed_requests, "request(s) failed"),
-                                                      (self.exceptions_recorded, "callback error(s)"),
-                                                      (self.lost_items, "item(s) rejected")) if n]
-            notes = counted + [note] if (note := self.known_bad_note()) else counted
-            message = self.partial_reason or "; ".join(notes) or f"stopped: {reason}"
-        else:
-            status, watermark, message = "ok", self.final_watermark(), self.known_bad_note()
+        status, message = self.outcome.status(requests, reason)
+        watermark = (self.final_watermark() if status == "ok" else
+                     self.partial_watermark() if status == "partial" else None)
         details = json.dumps(self.report) if self.report else None
         self.run.finish(status, requests=requests, watermark=watermark, message=message, details=details,
                         **self.pipeline_counts)
-        self.run_status = status
 
 
 def error_reason(exc: BaseException) -> str:

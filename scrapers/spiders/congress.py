@@ -625,7 +625,7 @@ class CongressApi(TrackerSpider):
         congress = data.get("congress")
         number = congress.get("number") if isinstance(congress, dict) else None
         if not str(number or "").isdigit():
-            self.failed_requests += 1
+            self.outcome.failed_requests += 1
             self.reject(response.url, "unexpected_shape", "no congress number in /congress/current")
             return None
         return int(str(number))
@@ -639,12 +639,12 @@ class CongressApi(TrackerSpider):
         if data is None:
             return None
         if not isinstance(data, dict):
-            self.failed_requests += 1
+            self.outcome.failed_requests += 1
             self.reject(response.url, "unexpected_shape", f"expected an object, got {type(data).__name__}")
             return None
         if "error" in data:
             # Application failures come back as {"error": "<exception text>", "request": {…}}.
-            self.failed_requests += 1
+            self.outcome.failed_requests += 1
             # Hidden before it is cut, so that no half of a key survives the cut.
             self.reject(response.url, "upstream_error", redact(str(data["error"]))[:500])
             return None
@@ -944,20 +944,20 @@ class CongressSpider(CongressApi):
         try:
             screen = read_billstatus(response.body)
         except (etree.XMLSyntaxError, ValueError) as exc:
-            self.failed_requests += 1
+            self.outcome.failed_requests += 1
             self.reject(response.url, "bad_billstatus", f"{waiting.key}: {exc}", lost=False)
             return
-        self.good_responses += 1
+        self.outcome.good_responses += 1
         yield from self.screened_one(waiting, screen, "billstatus")
 
     def parse_billstatus_zip(self, response: Response, group: dict[str, Waiting]) -> Iterator[Any]:
         try:
             archive = zipfile.ZipFile(BytesIO(response.body))
         except zipfile.BadZipFile as exc:
-            self.failed_requests += 1
+            self.outcome.failed_requests += 1
             self.reject(response.url, "bad_billstatus", f"not a ZIP file: {exc}", lost=False)
             return
-        self.good_responses += 1
+        self.outcome.good_responses += 1
         left = dict(group)
         # A file is unzipped to no more than the size its entry declares: checking that bounds the memory it takes.
         file_bytes = megabytes(self.config.get("billstatus_file_maxsize_mb", 20))
@@ -1044,7 +1044,7 @@ class CongressSpider(CongressApi):
         results = data.get("results") if isinstance(data, dict) else None
         if not isinstance(results, list):
             if data is not None:
-                self.failed_requests += 1
+                self.outcome.failed_requests += 1
                 self.reject(response.url, "unexpected_shape", "govinfo search: no results list", lost=False)
             walk.failed = True
             return
@@ -1123,7 +1123,7 @@ class CongressSpider(CongressApi):
             return
         detail = data.get("bill")
         if not isinstance(detail, dict):
-            self.failed_requests += 1
+            self.outcome.failed_requests += 1
             self.reject(response.url, "unexpected_shape", f"{fetch.key}: no bill in the detail")
             return
         fetch.detail, fetch.detail_url = detail, response.url
@@ -1165,7 +1165,7 @@ class CongressSpider(CongressApi):
         elif isinstance(found, list):
             fetch.parts.setdefault(part, []).extend(found)
         else:
-            self.failed_requests += 1
+            self.outcome.failed_requests += 1
             self.reject(response.url, "unexpected_shape", f"{fetch.key}: no {PARTS[part][1]} list")
             yield from self.part_done(fetch, part, failed=True)
             return

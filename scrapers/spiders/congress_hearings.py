@@ -205,7 +205,7 @@ class CongressHearingsSpider(CongressApi):
             return
         meeting = data.get("committeeMeeting")
         if not isinstance(meeting, dict):
-            self.failed_requests += 1
+            self.outcome.failed_requests += 1
             self.reject(response.url, "unexpected_shape", "no committeeMeeting in the detail")
             return
         try:

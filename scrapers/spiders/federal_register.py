@@ -75,7 +75,7 @@ class FederalRegisterSpider(TrackerSpider):
             return
         if not isinstance(data, dict):
             self.reject(response.url, "unexpected_shape", f"expected an object, got {type(data).__name__}")
-            self.failed_requests += 1
+            self.outcome.failed_requests += 1
             return
         count = data.get("count") or 0
         if first and isinstance(count, int) and count > MAX_RESULTS:

@@ -363,7 +363,7 @@ class OpenStatesApi(TrackerSpider):
             return None
         results = data.get("results") if isinstance(data, dict) else None
         if not isinstance(results, list):
-            self.failed_requests += 1
+            self.outcome.failed_requests += 1
             self.reject(response.url, "unexpected_shape", "expected {results: [...], pagination: {...}}")
             return None
         if self.empty_results(response, data, results, page):
@@ -436,7 +436,7 @@ class OpenStatesSpider(OpenStatesApi):
         if not self.queries:
             self.plan_later()
         if not self.queries:
-            self.nothing_to_ask = True
+            self.outcome.nothing_to_ask = True
             return
         request = self.page_request(0, 1)
         if request is not None:
@@ -572,7 +572,7 @@ class OpenStatesSpider(OpenStatesApi):
             self.query_of[item.id] = query
             yield item
         self.update_report()
-        if self.partial_reason:  # the quota ran out during the sessions lookup
+        if self.outcome.partial_reason:  # the quota ran out during the sessions lookup
             return
         max_page = (data.get("pagination") or {}).get("max_page")
         if isinstance(max_page, int) and page < max_page:
@@ -729,7 +729,7 @@ class OpenStatesSpider(OpenStatesApi):
         """
         out: dict[str, datetime] = {}
         for query in getattr(self, "marked", []):
-            if self.order_shifted or (self.lost_items and not complete):
+            if self.order_shifted or (self.outcome.lost_items and not complete):
                 mark = query.start_mark
             elif query.done:
                 # A search that found nothing new has still read everything up to when this run began.
@@ -742,7 +742,7 @@ class OpenStatesSpider(OpenStatesApi):
         rereads = [q for q in getattr(self, "queries", []) if q.kind == "reread"]
         reread_mark = getattr(self, "reread_mark", None)
         if getattr(self, "later_planned", False) and all(q.done for q in rereads) and not (
-                self.lost_items and not complete):
+                self.outcome.lost_items and not complete):
             reread_mark = self.started
         if reread_mark is not None:
             out[REREAD_MARK] = reread_mark

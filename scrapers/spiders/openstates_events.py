@@ -215,7 +215,7 @@ class OpenStatesEventsSpider(OpenStatesApi):
         self.kept = 0
         self.update_report()
         if not self.tracked.jurisdictions:
-            self.nothing_to_ask = True
+            self.outcome.nothing_to_ask = True
             return
         for jurisdiction in self.tracked.jurisdictions:
             yield self.page_request(jurisdiction, 1)

@@ -305,10 +305,10 @@ class RegulationsGovSpider(TrackerSpider):
         self.check_quota(response)
         data, problem = read_body(response.body)
         if problem:
-            self.failed_requests += 1
+            self.outcome.failed_requests += 1
             self.reject(response.url, "bad_response", f"HTTP {response.status}: {problem}", lost=False)
             return None
-        self.good_responses += 1
+        self.outcome.good_responses += 1
         return data
 
     def parse_list(self, response: Response, path: str, filters: list[tuple[str, str]], since: str,
@@ -349,7 +349,7 @@ class RegulationsGovSpider(TrackerSpider):
         moment = _utc(last_stamp)
         narrowed = filter_time(moment) if moment else None
         if narrowed is None or narrowed <= since:
-            self.failed_requests += 1
+            self.outcome.failed_requests += 1
             self.reject(response.url, "truncated", f"more than {MAX_PAGE} pages modified at {since} (Eastern)")
             return
         yield self.list_request(path, filters, narrowed)
@@ -395,7 +395,7 @@ class RegulationsGovSpider(TrackerSpider):
         except (KeyError, TypeError, ValueError) as exc:
             self.reject(response.url, "comment_count_failed", f"{document_id}: {exc}", lost=lost)
             return None
-        self.good_responses += 1
+        self.outcome.good_responses += 1
         self.report["comment_counts"] += 1
         return count
 
@@ -443,7 +443,7 @@ class RegulationsGovSpider(TrackerSpider):
             # A document taken down since it was stored: nothing to read again, nothing lost this run.
             self.reject(failure.request.url, "not_found", self.describe(failure), lost=False)
             return
-        self.failed_requests += 1
+        self.outcome.failed_requests += 1
         self.reject(failure.request.url, "http_error", self.describe(failure), lost=False)
         if response.status in (401, 403):
             refused = self.describe(failure)
