@@ -35,11 +35,11 @@ sys.path[0] = str(ROOT)  # not bench/: this file would shadow the standard libra
 
 import db  # noqa: E402
 from bench.corpus import COMMITTEES, JURISDICTIONS, person, story_actions, story_text  # noqa: E402
+from db.vocab import chambers_needed, derive_status  # noqa: E402
 from scrapers.publish import publish  # noqa: E402
 from scrapers.relevance import load_taxonomy  # noqa: E402
 from scrapers.site import datasette_command  # noqa: E402
 from scrapers.store import save_topics  # noqa: E402
-from scrapers.vocab import chambers_needed, derive_status  # noqa: E402
 
 CACHE = Path(tempfile.gettempdir()) / "ailabor-bench"
 # Bump when the generated content changes, so an old cached file is not measured as the new one.

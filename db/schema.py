@@ -16,6 +16,8 @@ from types import SimpleNamespace
 import sqlite_utils
 from sqlite_utils import Migrations
 
+from db.vocab import chambers_needed, derive_status
+
 migrations = Migrations("ailabor")
 
 # Tables that are plumbing rather than content: hidden on the public site.
@@ -303,8 +305,6 @@ def m007_bill_stage_reached(db: sqlite_utils.Database) -> None:
     # bill vetoed after the Council passed it reached "passed the legislature". The store derives it with the
     # status on every write, and the bill page reads it. Bills stored before get it here, from their stored
     # actions by the store's own rule: a second copy of the rule in SQL would drift from it.
-    from scrapers.vocab import chambers_needed, derive_status
-
     db["bills"].add_column("stage_reached", str)
     rows = db.execute(
         "SELECT b.id, b.jurisdiction, b.classification, a.date, a.actor, a.classification"

@@ -38,10 +38,10 @@ import yaml
 
 import db
 from db import REPO_ROOT, write_transaction
+from db.vocab import EVENT_KINDS, PRIORITIES
 from scrapers.redaction import redact
 from scrapers.sources import ConfigError, read_yaml
 from scrapers.store import display_id, utcnow
-from scrapers.vocab import EVENT_KINDS, PRIORITIES
 
 DIGESTS_FILE = REPO_ROOT / "digests.yml"
 TEMPLATES = REPO_ROOT / "templates" / "email"

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from db import write_transaction
+from db.vocab import DEFAULT_PRIORITY, PRIORITIES, STANCES
 from scrapers.store import display_id, utcnow
-from scrapers.vocab import DEFAULT_PRIORITY, PRIORITIES, STANCES
 
 
 class PositionRefused(ValueError):

@@ -19,8 +19,8 @@ from typing import Any
 import sqlite_utils
 
 from db import write_transaction
+from db.vocab import DEFAULT_PRIORITY, chambers_needed, derive_status
 from scrapers.items import BillItem, MeetingItem, ScreeningItem, TextItem, WatchOutcome
-from scrapers.vocab import DEFAULT_PRIORITY, chambers_needed, derive_status
 
 _BILL_CONTENT = (
     "jurisdiction", "session", "identifier", "chamber", "classification", "title", "summary",

@@ -16,6 +16,7 @@ from types import SimpleNamespace
 import pytest
 import sqlite_utils
 
+from db.vocab import _CLASSIFICATION_STATUS, derive_status
 from scrapers.relevance import load_taxonomy
 from scrapers.replay import Cassette, ReplayServer, Route
 from scrapers.spiders.congress import (
@@ -38,7 +39,6 @@ from scrapers.spiders.congress import (
     part_signature,
     read_billstatus,
 )
-from scrapers.vocab import _CLASSIFICATION_STATUS, derive_status
 from tests.conftest import FIXTURES, crawl, shared_samples
 
 HERE = FIXTURES / "congress"

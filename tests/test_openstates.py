@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import db
+from db.vocab import derive_status
 from scrapers.health import openstates_silent_jurisdictions, status_report
 from scrapers.relevance import load_taxonomy
 from scrapers.replay import Route
@@ -26,7 +27,6 @@ from scrapers.spiders.openstates import (
     since_param,
 )
 from scrapers.store import Store
-from scrapers.vocab import derive_status
 from tests.conftest import FIXTURES, crawl, shared_samples
 
 HERE = FIXTURES / "openstates"

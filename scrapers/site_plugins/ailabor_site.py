@@ -19,7 +19,7 @@ from datasette.utils import tilde_encode, urlsafe_components
 from datasette.utils.asgi import Response
 from markupsafe import Markup
 
-from scrapers.vocab import END_STATES, STATUS_ORDER
+from db.vocab import END_STATES, STATUS_ORDER
 
 STAGE_NAMES = {
     "introduced": "Introduced",

@@ -1,6 +1,8 @@
-"""The shared vocabularies: bill statuses, meeting kinds, event kinds, run statuses, the union's positions.
+"""The data model's vocabularies: bill statuses, meeting kinds, event kinds, run statuses, the union's positions.
 
-Everything that writes or reads these names imports them from here.
+Everything that writes or reads these names imports them from here. They live
+with the schema because its columns hold them and its migrations derive them
+(a new column is filled from the stored actions by the same rule the store uses).
 """
 
 from __future__ import annotations
