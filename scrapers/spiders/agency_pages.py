@@ -1,14 +1,6 @@
 """State agency meeting pages: one spider, one sources.yml entry per agency page.
 
-These agencies publish no API, only an HTML list of meetings with agenda and
-minutes links. Each entry of sources.yml names the page and the selectors of
-its rows and their fields, so that a new agency (or a redesigned page) is a
-configuration change. Selectors are CSS unless they start with ``xpath:``.
-
-A page whose row selector matches nothing has changed its structure: the run
-fails with the agency and the selector in crawl_errors, instead of reporting
-an empty success. A page whose rows are exactly as last time is not parsed
-again (the hash of its rows is the watermark).
+How the upstream works, its traps, paging and quotas: docs/sources/agency_pages.md.
 """
 
 from __future__ import annotations

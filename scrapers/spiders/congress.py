@@ -1,30 +1,6 @@
 """Federal bills about AI and work from the Congress.gov API v3, each with its whole story, kept current cheaply.
 
-The API has no keyword search, so the spider walks the change feed (the bill
-list since the watermark, ``updateDate`` ascending) and judges every bill in
-it, not only those whose display title speaks of AI:
-
-* a bill whose list title names AI, or that is already stored, is fetched;
-* any other bill is *screened* once, on its official and short titles, CRS
-  subjects, policy area and latest summary, read from govinfo's BILLSTATUS
-  bulk data (no key, not counted against the Congress.gov quota): one file a
-  bill, or, when many bills of one Congress and type need it (a first run, a
-  day the Library re-stamps thousands), that type's ZIP; a bill too new for
-  BILLSTATUS is screened on its Congress.gov titles. A screened bill is read
-  again only when it changes before CRS has indexed its subjects;
-* govinfo's full-text search finds bills whose *text* speaks of AI (every AI
-  phrase of topics.yml), whatever their titles say;
-* the CRS summaries of the window are walked too, for a summary that names AI.
-
-A bill that passes any of these is a candidate. A
-first run walks each followed Congress from its start; a refresh walks one
-list across Congresses and keeps the followed ones, and asks for the current
-Congress only when the calendar says a new one may have begun. A candidate
-costs one detail request; each sub-resource (actions, cosponsors, subjects,
-summaries, text, titles) is fetched again only when its count in the detail
-moved, because the Library re-stamps ``updateDate`` on thousands of bills at
-once and a new stamp proves nothing. The key travels only in the
-``X-Api-Key`` header.
+How the upstream works, its traps, paging and quotas: docs/sources/congress.md.
 """
 
 from __future__ import annotations

@@ -1,15 +1,6 @@
 """Congressional committee hearings and markups about AI, or on a tracked bill, from Congress.gov.
 
-The committee-meeting list (``/committee-meeting/{congress}``) gives only
-ids and update stamps, filtered by ``fromDateTime`` on ``updateDate``; each
-meeting updated since the watermark costs one detail request, which names
-its title, date, room, committees, witnesses, documents and the bills it
-considers. A meeting is kept when its title or description speaks of AI,
-when it considers a tracked bill (the store links them and writes one
-``hearing_scheduled`` event per new link), or when it is already stored (so
-a postponement lands). A meeting seen before at the same list stamp is not
-fetched again. Key, DEMO_KEY, ``format=json``, quota reserve and key
-scrubbing are the congress spider's (``CongressApi``).
+How the upstream works, its traps, paging and quotas: docs/sources/congress_hearings.md.
 """
 
 from __future__ import annotations

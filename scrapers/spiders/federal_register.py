@@ -1,10 +1,6 @@
 """Federal Register notices, meetings, requests for comment and rules from the agencies that matter.
 
-One query per publication-date window (agencies, types and the AI phrases
-of topics.yml as its conditions), pages followed through ``next_page_url``.
-A window whose hits exceed what the API will page through (10,000) is split
-in two by date before any of it is read, because past that limit the API
-silently serves page 1 again.
+How the upstream works, its traps, paging and quotas: docs/sources/federal_register.md.
 """
 
 from __future__ import annotations

@@ -1,59 +1,6 @@
 """State bills from Open States API v3: all 50 states, DC and Puerto Rico within a free key's quota.
 
-A free key allows 10 requests a minute and 250 a day, so one request must do
-the work of many:
-
-* Searches that reach every AI phrase. ``GET /bills`` needs either ``q`` or
-  a ``jurisdiction``, not both (SOURCES.md §3, ``api/bills.py``), so ``q``
-  without a jurisdiction covers every state, DC and Puerto Rico. Every AI and
-  replica phrase of topics.yml is searched, quoted, twenty to a ``q`` joined
-  with OR (``Taxonomy.openstates_queries``); a phrase that PostgreSQL's
-  English stemming would make broader than meant is searched as narrower
-  phrases (topics.yml ``search_narrower``). Each search keeps its own
-  watermark, so a phrase added to topics.yml is searched from the backfill
-  start while the others go on from where they were.
-* Nothing fetched twice. ``updated_since`` is each search's watermark minus
-  an overlap and ``sort=updated_asc``; ``include=`` asks for sponsorships,
-  abstracts, actions, versions, sources and other titles, so no detail
-  request is ever needed. A bill whose ``updated_at`` is what is already
-  stored is dropped before the pipeline.
-* Followed bills are read by identifier every run (twenty to a request):
-  the bills the classifier counts and that still move, and those with a
-  position or on the watchlist. Open States builds a bill's search vector
-  once, from its title and first text (openstates-core ``text_extract.py``),
-  so a bill amended away from AI (a gut-and-amend) no longer answers the
-  search, yet it is still followed. A bill asked for by number
-  (``ailabor watch``) is read the same way.
-* Title scans. A jurisdiction whose texts Open States does not extract, or
-  extracts stale (Hawaii, DC and Virginia; Puerto Rico publishes Word
-  files), cannot be found by ``q``; nor can a bill gutted and amended into
-  an AI bill after its first text was indexed, as California does often.
-  ``title_scan`` in sources.yml reads every bill those jurisdictions update
-  and keeps those whose titles or abstracts name AI.
-* Paced, not punished. Requests are spaced to ``requests_per_minute`` (the
-  API counts per calendar minute and sends no Retry-After). A per-minute 429
-  is waited out until the next minute; a daily 429, or the day's budget less
-  ``quota_reserve`` (kept for the hearings spider), ends the run as partial
-  with each search's watermark at its last bill stored, and because results
-  come in ``updated_at`` order the next run resumes exactly there.
-
-``updated_since`` is sent as ``YYYY-MM-DD HH:MM:SS`` (UTC, a space, no zone):
-the API compares it as text with ``updated_at`` cast to text
-(``api/bills.py``: ``cast(Bill.updated_at, String) >= updated_since``), which
-PostgreSQL writes with a space (``2025-10-14 07:18:22.91+00``); a ``T`` would
-sort after every time of that day and skip it.
-
-Sessions: ``updated_since`` already brings every bill that changed, whatever
-its session, including late governor actions on a session that has ended
-(openstates/issues #263). The ``sessions`` setting decides which sessions a
-bill not yet tracked may come from (``current``, ``current_and_previous`` or
-``all``); bills already tracked are always updated. Telling sessions apart
-costs one ``/jurisdictions`` request, made only in a run that meets a new bill
-and kept for a week (``sessions_cache_days``) in the run's details.
-
-Texts: once the searches are done, the text of each followed bill's latest
-version is read from the legislature's site (``TrackerSpider`` and
-``store.text_backlog``); those requests do not count against the key.
+How the upstream works, its traps, paging and quotas: docs/sources/openstates.md.
 """
 
 from __future__ import annotations

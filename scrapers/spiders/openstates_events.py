@@ -1,24 +1,6 @@
 """State committee hearings from Open States ``/events``, asked for only where a tracked bill is pending.
 
-A hearing matters to the union when it is where a bill they follow can be
-testified on. So the spider asks only the jurisdictions where a tracked
-bill (classified relevant, or given a position) is still pending, one
-``/events`` query each (``jurisdiction`` is required upstream; 20 events a
-page, ordered by start), with the agenda included. An agenda item that names
-a tracked bill links the hearing to it; the store then writes one
-``hearing_scheduled`` event on the bill per new link, so a re-crawl adds none.
-Hearings that name no tracked bill are kept only when they speak of AI (or
-are already stored, so that a cancellation still lands).
-
-The key, its pace and its daily quota are the bills spider's
-(``OpenStatesApi``): both spend one key's 250 requests a day, counted
-together, and a daily 429 ends the run as partial with the watermark where
-the last complete run left it.
-
-``after`` is the day of the last complete run less an overlap: every
-upcoming hearing is read again each run, because agendas fill in and dates
-move after a hearing is first announced. Open States compares ``after`` and
-``before`` as text with ``start_date``, so a bare date covers the whole day.
+How the upstream works, its traps, paging and quotas: docs/sources/openstates_events.md.
 """
 
 from __future__ import annotations

@@ -1,21 +1,6 @@
 """Regulations.gov documents on AI and work: comment periods, their deadlines and how many comments came in.
 
-Documents are listed three ways, all since the watermark (``lastModifiedDate``):
-the watched dockets of sources.yml, the AI phrases of sources.yml within the
-watched agencies, and the dockets that the same phrases find in those agencies.
-Each new or changed document (its listed ``lastModifiedDate`` differs from the
-stored one) is read in full (its abstract), then its comment count. Stored
-documents whose comment period is open or just closed get their comment count
-every run, because comments do not move ``lastModifiedDate``. Watched dockets
-and the documents searches run every run; the dockets searches, which rarely
-find anything new, once a week (``docket_search_days``), from where the last
-one left off.
-
-A document printed in the Federal Register joins the Federal Register's
-meeting (``fr-{frDocNum}``) as a contribution (scrapers/store.py
-``CONTRIBUTIONS``): the notice and its docket are one meeting, whichever
-spider runs first. Other documents are meetings of their own,
-``regsgov-{documentId}``.
+How the upstream works, its traps, paging and quotas: docs/sources/regulations_gov.md.
 """
 
 from __future__ import annotations
