@@ -79,7 +79,8 @@ def status(db_file: str | None) -> None:
 @cli.command()
 @_db_option
 @click.option("--snapshot", type=click.Path(dir_okay=False), default=None,
-              help="Where to write the snapshot (default: $AILABOR_SNAPSHOT or public/tracker.db beside the working database).")
+              help="Where to write the snapshot (default: $AILABOR_SNAPSHOT, else public/tracker.db beside the"
+                   " working database).")
 def publish(db_file: str | None, snapshot: str | None) -> None:
     """Copy the working database to the snapshot that the public face serves."""
     from scrapers.publish import publish as do_publish
