@@ -29,7 +29,6 @@ once and a new stamp proves nothing. The key travels only in the
 
 from __future__ import annotations
 
-import html
 import json
 import logging
 import os
@@ -52,6 +51,7 @@ from scrapers.redaction import redact
 from scrapers.relevance import MAX_SEARCH_PHRASES
 from scrapers.sources import source_config
 from scrapers.spiders.base import TrackerSpider, megabytes
+from scrapers.texts import strip_markup
 
 logger = logging.getLogger(__name__)
 
@@ -153,7 +153,7 @@ def html_to_text(text: str | None) -> str | None:
     if not text:
         return None
     text = re.sub(r"(?i)<\s*(br\s*/?|/p|/li|/h\d|/div)\s*>", "\n", text)
-    text = html.unescape(re.sub(r"<[^>]*>", " ", text))
+    text = strip_markup(text, " ")
     lines = (re.sub(r"\s+", " ", line).strip() for line in text.splitlines())
     return "\n".join(line for line in lines if line) or None
 
