@@ -483,7 +483,7 @@ def _iso(stamp: str) -> str:
     stamp = stamp.strip()
     if len(stamp) == 10:
         return f"{stamp}T00:00:00Z"
-    parsed = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    parsed = datetime.fromisoformat(stamp)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -694,7 +694,7 @@ class CongressSpider(CongressApi):
         self.since: str | None = None
         if self.previous_watermark:
             overlap = timedelta(hours=float(self.config.get("overlap_hours", 2)))
-            since = datetime.fromisoformat(_iso(self.previous_watermark).replace("Z", "+00:00")) - overlap
+            since = datetime.fromisoformat(_iso(self.previous_watermark)) - overlap
             self.since = since.strftime("%Y-%m-%dT%H:%M:%SZ")
         self.walks: list[Walk] = []
         self.list_walks_open = 0
@@ -732,7 +732,7 @@ class CongressSpider(CongressApi):
             " ORDER BY id DESC LIMIT 1", [self.name, self.run.id]).fetchone()
         if not row or not isinstance(row[0], int):
             return None, datetime.min.replace(tzinfo=UTC)
-        asked = datetime.fromisoformat(str(row[1]).replace("Z", "+00:00"))
+        asked = datetime.fromisoformat(str(row[1]))
         return row[0], asked if asked.tzinfo else asked.replace(tzinfo=UTC)
 
     def parse_current(self, response: Response) -> Iterator[scrapy.Request]:
@@ -854,7 +854,7 @@ class CongressSpider(CongressApi):
             # A backfill screens every bill of its lists, summary included: the summaries feed need only
             # cover what BILLSTATUS may not have caught up with.
             days = float(self.config.get("summaries_lookback_days", 3))
-            until = datetime.fromisoformat(self.until.replace("Z", "+00:00"))
+            until = datetime.fromisoformat(self.until)
             lookback = (until - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
         for feed, since in self.feeds:
             swalk = Walk(max(since, lookback) if lookback else since)

@@ -103,7 +103,7 @@ def filter_time(moment: datetime) -> str:
 def _utc(stamp: str | None) -> datetime | None:
     if not stamp or not isinstance(stamp, str):
         return None
-    moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    moment = datetime.fromisoformat(stamp)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
