@@ -11,12 +11,14 @@ recorded, never silent.
 
 from __future__ import annotations
 
+import html
 import io
 import logging
 import re
 
 import lxml.html
 from lxml import etree
+from w3lib.html import replace_tags
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +65,15 @@ def html_text(body: bytes) -> str:
     for element in root.iter(*_BLOCKS):
         element.tail = "\n\n" + (element.tail or "") if element.tag != "br" else "\n" + (element.tail or "")
     return root.text_content()
+
+
+def strip_markup(fragment: str, tag: str = "") -> str:
+    """The text of an HTML fragment an API returns in a field: each tag replaced by ``tag``, entities decoded.
+
+    Entities go through the standard library rather than w3lib's ``replace_entities``, which knows
+    only HTML 4's names and would drop ``&apos;`` from "Don&apos;t".
+    """
+    return html.unescape(replace_tags(fragment, tag))
 
 
 def pdf_text(body: bytes) -> str:

@@ -30,7 +30,7 @@ from scrapers.emulators.pdf import LINES_PER_PAGE, write_pdf
 from scrapers.emulators.render import govinfo_html
 from scrapers.sources import openstates_config, source_config
 from scrapers.store import TEXT_ATTEMPTS
-from scrapers.texts import TextUnavailable, capped, to_text
+from scrapers.texts import TextUnavailable, capped, strip_markup, to_text
 from tests.conftest import EMULATED_KEYS, REPO, crawl
 
 
@@ -126,6 +126,41 @@ def test_capped_says_when_it_cut():
     assert capped("abcdef", 4) == ("abcd", True)
     assert capped("abcd", 4) == ("abcd", False)
     assert capped("ab", 4) == ("ab", False)
+
+
+# strip_markup: the HTML an API returns inside a field -------------------------------------------------
+
+@pytest.mark.parametrize(("fragment", "text"), [
+    ("Don&apos;t &ldquo;AI&rdquo; &amp; &#39;bots&#39; &#x2014; &hellip;", "Don't “AI” & 'bots' — …"),
+    ("&lt;p&gt; is how a paragraph is written", "<p> is how a paragraph is written"),
+    ("&NotAnEntity; stays", "&NotAnEntity; stays"),
+], ids=["html5 and numeric", "escaped markup", "unknown name"])
+def test_entities_are_decoded_as_a_browser_decodes_them(fragment, text):
+    assert strip_markup(fragment) == text
+
+
+def test_tags_go_without_a_gap_unless_one_is_asked_for():
+    assert strip_markup("the <mark><em>AI</em></mark>'s use") == "the AI's use"
+    assert strip_markup("<p><b>Title</b>Body</p>", " ") == "  Title Body "
+
+
+@pytest.mark.parametrize(("fragment", "text"), [
+    ('<a href="/x" title="a > b">link</a> after', "link after"),
+    ("<img alt='>' src=x>after", "after"),
+    ("<P\nCLASS='lead'>line</P >", "line"),
+], ids=["double quotes", "single quotes", "newline and case"])
+def test_a_tag_ends_at_its_own_closing_bracket_not_at_one_inside_a_quoted_attribute(fragment, text):
+    assert strip_markup(fragment) == text
+
+
+@pytest.mark.parametrize("fragment", ["1 < 2 and 3 > 2", "5 <= 6", "<3 workers", "unclosed <b"])
+def test_a_less_than_sign_that_opens_no_tag_is_text(fragment):
+    assert strip_markup(fragment) == fragment
+
+
+def test_comments_go_while_the_text_of_a_script_stays_text():
+    assert strip_markup("a<!-- note -->b") == "ab"
+    assert strip_markup("<script>track('ai')</script>rest") == "track('ai')rest"
 
 
 # End to end: the openstates spider reads texts ------------------------------------------------------

@@ -192,6 +192,17 @@ def test_latest_crs_summary_becomes_plain_text():
     assert html_to_text("<p>A &amp; B<br/>C</p>") == "A & B\nC"
 
 
+@pytest.mark.parametrize(("summary", "text"), [
+    ("<p>a</p><p>b</p>", "a\nb"),
+    ("<div><p><b>Title</b></p><ul><li>one</li><li>two</li></ul></div>", "Title\none\ntwo"),
+    ("up<BR>down<Br />side< br/>", "up\ndown\nside"),
+    ("<h3>Heading</h3><b>Sec. 2</b>Text <i>in</i> full", "Heading\nSec. 2 Text in full"),
+    ('<p><a href="/b" title="x > y">H.R. 1</a>&nbsp;and&#160;S.&nbsp;2</p>\n\n', "H.R. 1 and S. 2"),
+], ids=["paragraphs", "nested list", "line breaks", "inline tags", "attribute and spaces"])
+def test_a_summary_keeps_its_paragraphs_apart_and_its_words_apart(summary, text):
+    assert html_to_text(summary) == text
+
+
 def test_subjects_put_the_policy_area_first():
     subjects = parse_subjects(load("bill_118_s262_subjects.json")["subjects"])
     assert subjects[0] == "Labor and Employment" and "Right of privacy" in subjects

@@ -217,7 +217,7 @@ class CongressEmulator:
                 out.append(None)
                 continue
             try:
-                moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+                moment = datetime.fromisoformat(value)
             except ValueError:
                 return self.error(req, 400, f"Invalid {name}: {value}; expected YYYY-MM-DDT00:00:00Z")
             if moment.tzinfo is None:

@@ -276,8 +276,8 @@ class GovinfoEmulator:
 
     def collection(self, req: Request, name: str, start: str, end: str | None) -> Answer:
         try:
-            since = datetime.fromisoformat(start.replace("Z", "+00:00"))
-            until = datetime.fromisoformat(end.replace("Z", "+00:00")) if end else None
+            since = datetime.fromisoformat(start)
+            until = datetime.fromisoformat(end) if end else None
         except ValueError:
             return self.error(400, "dates must be written like 2025-01-01T00:00:00Z")
         size = parse_int(req.first("pageSize"), 100)

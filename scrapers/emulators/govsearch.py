@@ -98,7 +98,7 @@ def _lex(text: str) -> list[tuple[str, str]]:
 def parse_datetime(text: str) -> datetime:
     """``2025-01-01T00:00:00Z``, ``2025-01-01T00:00:00`` or ``2025-01-01``, as UTC."""
     try:
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(text.strip())
     except ValueError:
         raise QueryError(f"not a date or date-time: {text!r}") from None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -431,7 +431,7 @@ def _iso(value: str) -> bool:
         if len(value) == 10:
             date.fromisoformat(value)
         else:
-            datetime.fromisoformat(value.replace("Z", "+00:00"))
+            datetime.fromisoformat(value)
     except ValueError:
         return False
     return True

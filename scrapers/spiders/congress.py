@@ -5,7 +5,6 @@ How the upstream works, its traps, paging and quotas: docs/sources/congress.md.
 
 from __future__ import annotations
 
-import html
 import json
 import logging
 import os
@@ -28,6 +27,7 @@ from scrapers.redaction import redact
 from scrapers.relevance import MAX_SEARCH_PHRASES
 from scrapers.sources import source_config
 from scrapers.spiders.base import TrackerSpider, megabytes
+from scrapers.texts import strip_markup
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ def html_to_text(text: str | None) -> str | None:
     if not text:
         return None
     text = re.sub(r"(?i)<\s*(br\s*/?|/p|/li|/h\d|/div)\s*>", "\n", text)
-    text = html.unescape(re.sub(r"<[^>]*>", " ", text))
+    text = strip_markup(text, " ")
     lines = (re.sub(r"\s+", " ", line).strip() for line in text.splitlines())
     return "\n".join(line for line in lines if line) or None
 
@@ -459,7 +459,7 @@ def _iso(stamp: str) -> str:
     stamp = stamp.strip()
     if len(stamp) == 10:
         return f"{stamp}T00:00:00Z"
-    parsed = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    parsed = datetime.fromisoformat(stamp)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -670,7 +670,7 @@ class CongressSpider(CongressApi):
         self.since: str | None = None
         if self.previous_watermark:
             overlap = timedelta(hours=float(self.config.get("overlap_hours", 2)))
-            since = datetime.fromisoformat(_iso(self.previous_watermark).replace("Z", "+00:00")) - overlap
+            since = datetime.fromisoformat(_iso(self.previous_watermark)) - overlap
             self.since = since.strftime("%Y-%m-%dT%H:%M:%SZ")
         self.walks: list[Walk] = []
         self.list_walks_open = 0
@@ -708,7 +708,7 @@ class CongressSpider(CongressApi):
             " ORDER BY id DESC LIMIT 1", [self.name, self.run.id]).fetchone()
         if not row or not isinstance(row[0], int):
             return None, datetime.min.replace(tzinfo=UTC)
-        asked = datetime.fromisoformat(str(row[1]).replace("Z", "+00:00"))
+        asked = datetime.fromisoformat(str(row[1]))
         return row[0], asked if asked.tzinfo else asked.replace(tzinfo=UTC)
 
     def parse_current(self, response: Response) -> Iterator[scrapy.Request]:
@@ -830,7 +830,7 @@ class CongressSpider(CongressApi):
             # A backfill screens every bill of its lists, summary included: the summaries feed need only
             # cover what BILLSTATUS may not have caught up with.
             days = float(self.config.get("summaries_lookback_days", 3))
-            until = datetime.fromisoformat(self.until.replace("Z", "+00:00"))
+            until = datetime.fromisoformat(self.until)
             lookback = (until - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
         for feed, since in self.feeds:
             swalk = Walk(max(since, lookback) if lookback else since)

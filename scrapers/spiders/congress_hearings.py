@@ -73,7 +73,7 @@ def _start(value: Any) -> str | None:
     if text is None:
         return None
     try:
-        datetime.fromisoformat(text.replace("Z", "+00:00"))
+        datetime.fromisoformat(text)
         return text
     except ValueError:
         return text[:10] if re.match(r"^\d{4}-\d{2}-\d{2}", text) else text
@@ -139,7 +139,7 @@ class CongressHearingsSpider(CongressApi):
         now = datetime.now(UTC).replace(microsecond=0)
         self.until = self.next_watermark = now.strftime(_STAMP)
         if self.previous_watermark:
-            mark = datetime.fromisoformat(self.previous_watermark.replace("Z", "+00:00"))
+            mark = datetime.fromisoformat(self.previous_watermark)
             since = mark - timedelta(hours=float(self.config.get("overlap_hours", 2)))
         else:
             since = now - timedelta(days=float(self.config.get("backfill_days", 30)))

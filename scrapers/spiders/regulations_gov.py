@@ -9,7 +9,6 @@ import json
 import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
-from html import unescape
 from typing import Any
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
@@ -23,6 +22,7 @@ from scrapers.sources import source_config
 from scrapers.spiders.base import NOT_JSON, TrackerSpider
 from scrapers.spiders.federal_register import meeting_kind
 from scrapers.store import CONTRIBUTIONS
+from scrapers.texts import strip_markup
 
 SOURCE = "regulations_gov"
 # The API serves at most 20 pages of at most 250 results for one query.
@@ -31,7 +31,6 @@ PAGE_SIZE = 250
 # ``filter[lastModifiedDate]`` is read as Eastern wall-clock time, while responses are in UTC.
 EASTERN = ZoneInfo("America/New_York")
 FILTER_TIME = "%Y-%m-%d %H:%M:%S"
-_TAGS = re.compile(r"<[^>]+>")
 
 
 # Pure mapping, unit-testable on recorded bodies ------------------------------------------------------
@@ -89,7 +88,7 @@ def filter_time(moment: datetime) -> str:
 def _utc(stamp: str | None) -> datetime | None:
     if not stamp or not isinstance(stamp, str):
         return None
-    moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    moment = datetime.fromisoformat(stamp)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -97,7 +96,7 @@ def _text(html: str | None) -> str | None:
     """Plain text of an abstract or highlight (``<mark><em>`` and entities)."""
     if not html:
         return None
-    return re.sub(r"\s+", " ", unescape(_TAGS.sub("", html))).strip() or None
+    return re.sub(r"\s+", " ", strip_markup(html)).strip() or None
 
 
 def comment_count(data: Any) -> int:
