@@ -4,9 +4,9 @@
 spider screens bills on govinfo's BILLSTATUS files and ZIPs, searches
 govinfo's full text and reads texts there; the state spider runs several
 searches, title scans and re-reads and reads texts from the legislatures.
-scrapers/emulators serves all of that from bill facts, so this module builds
+ailabor/testing/emulators serves all of that from bill facts, so this module builds
 a synthetic world (bench/synthetic.py), serves it on 127.0.0.1 and runs the
-spiders as the scheduler does (``python -m scrapers.cli crawl SOURCE`` in a
+spiders as the scheduler does (``python -m ailabor.cli crawl SOURCE`` in a
 child process), counting every request the server sees, by kind:
 
 1. the federal backfill, one Congress.gov hour at a time (the emulator's
@@ -46,15 +46,15 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from ailabor.records import bill_id
+from ailabor.relevance import MAX_SEARCH_PHRASES, Taxonomy, load_taxonomy
+from ailabor.testing.emulators import Dataset, EmulatorServer, Options
+from ailabor.testing.emulators.common import pg_text
+from ailabor.testing.emulators.dataset import FedRecord, StateRecord
+from ailabor.testing.emulators.govsearch import parse
+from ailabor.testing.emulators.textsearch import websearch_to_tsquery
+from ailabor.testing.replay import Hit
 from bench.synthetic import ABSTRACTS, UNSEARCHABLE, Plan, make_plan
-from scrapers.emulators import Dataset, EmulatorServer, Options
-from scrapers.emulators.common import pg_text
-from scrapers.emulators.dataset import FedRecord, StateRecord
-from scrapers.emulators.govsearch import parse
-from scrapers.emulators.textsearch import websearch_to_tsquery
-from scrapers.items import bill_id
-from scrapers.relevance import MAX_SEARCH_PHRASES, Taxonomy, load_taxonomy
-from scrapers.replay import Hit
 
 ROOT = Path(__file__).resolve().parent.parent
 HOURLY = 5_000  # Congress.gov with a key
@@ -117,7 +117,7 @@ def crawl(source: str, server: EmulatorServer, db_file: Path, label: str) -> Run
     with server._lock:
         first = len(server.hits)
     started = datetime.now(UTC)
-    done = subprocess.run([sys.executable, "-m", "scrapers.cli", "crawl", source, "--db", str(db_file)], env=env,
+    done = subprocess.run([sys.executable, "-m", "ailabor.cli", "crawl", source, "--db", str(db_file)], env=env,
                           cwd=ROOT, capture_output=True, text=True, check=False, timeout=7200)
     ended = datetime.now(UTC)
     if "Traceback" in done.stderr:
@@ -494,7 +494,7 @@ def new_bills(plan: Plan, ds: Dataset, tax: Taxonomy, day: int) -> list[NewBill]
                 out.append(NewBill(bill_key(b.congress, b.type, b.number), "congress", day, how))
         else:
             j, session, identifier = key.split("/", 2)
-            from scrapers.emulators import render
+            from ailabor.testing.emulators import render
 
             state = ds.state_by_key[(j, session, render.bill_id_key(identifier))]
             relevant, how = state_how(tax, state)
@@ -537,7 +537,7 @@ class Results:
 
 def text_backlog_size(db_file: Path, source: str) -> int:
     import db
-    from scrapers.store import text_backlog
+    from ailabor.store import text_backlog
 
     return len(text_backlog(db.connect(db_file), source, 1_000_000))
 
@@ -562,8 +562,8 @@ def stale_federal_texts(ds: Dataset, db_file: Path, before: dict[int, int]) -> t
 def measure(scale: float, seed: int, work: Path, days: int = 7,
             sources: tuple[str, ...] = ("congress", "openstates")) -> Results:
     """Build the world, run every phase for the sources asked for, and gather the figures."""
-    from scrapers.health import discovery_lags
-    from scrapers.sources import source_config
+    from ailabor.config import source_config
+    from ailabor.health import discovery_lags
 
     start = time.perf_counter()
     today = datetime.now(UTC).date()

@@ -15,8 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from ailabor.relevance import load_taxonomy  # noqa: E402
 from bench.corpus import bill_text  # noqa: E402
-from scrapers.relevance import load_taxonomy  # noqa: E402
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 
-from scrapers.items import Action, BillItem, Sponsor, Version
+from ailabor.records import Action, BillItem, Sponsor, Version
 
 JURISDICTIONS = [
     "al", "ak", "az", "ar", "ca", "co", "ct", "de", "fl", "ga", "hi", "id", "il", "in", "ia", "ks", "ky", "la", "me",

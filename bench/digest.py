@@ -2,10 +2,10 @@
 
 The events are made the way crawls make them: bills and meetings (text from
 bench/corpus.py, classified by the real taxonomy) stored through
-scrapers.store.Store, a first version and then a later one with new actions,
+ailabor.store.Store, a first version and then a later one with new actions,
 so the events table holds bill_new, bill_action, bill_status, bill_version
 and meeting_new rows; the union takes positions on a few bills. Ours is
-scrapers.digest.select_digest + build_message (the plain-text and HTML
+ailabor.digest.select_digest + build_message (the plain-text and HTML
 bodies, CSS inlined) for the digests of digests.yml. Baselines: the SELECT
 of the same events with their bills and meetings, and that SELECT plus a
 plain f-string line per event.
@@ -29,11 +29,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[0] = str(ROOT)  # not bench/: keep this folder's file names from shadowing modules
 
 import db  # noqa: E402
+from ailabor.digest import build_message, load_digests, select_digest  # noqa: E402
+from ailabor.records import Action, BillItem, MeetingItem, Sponsor, Version  # noqa: E402
+from ailabor.relevance import load_taxonomy  # noqa: E402
+from ailabor.store import Store, save_topics  # noqa: E402
 from bench.corpus import COMMITTEES, JURISDICTIONS, person, story_text  # noqa: E402
-from scrapers.digest import build_message, load_digests, select_digest  # noqa: E402
-from scrapers.items import Action, BillItem, MeetingItem, Sponsor, Version  # noqa: E402
-from scrapers.relevance import load_taxonomy  # noqa: E402
-from scrapers.store import Store, save_topics  # noqa: E402
 
 BASELINE_SQL = """
 SELECT e.id, e.kind, e.summary, e.bill_id, e.meeting_id, b.jurisdiction, b.identifier, b.title, b.status, b.url,

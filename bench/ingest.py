@@ -25,8 +25,8 @@ def run_pipeline(count: int, path: Path) -> dict:
     import scrapy
     from scrapy.crawler import CrawlerProcess
 
+    from ailabor.crawl import project_settings
     from bench.corpus import bills
-    from scrapers.crawl import project_settings
     from scrapers.spiders.base import TrackerSpider
 
     class BenchSpider(TrackerSpider):

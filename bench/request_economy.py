@@ -1,13 +1,13 @@
 """Request economy: what each API spider asks its upstreams for, next to the least a client could ask for the same.
 
-Every spider runs as the scheduler runs it (``python -m scrapers.cli crawl
+Every spider runs as the scheduler runs it (``python -m ailabor.cli crawl
 SOURCE`` in a child process) against upstreams on 127.0.0.1, and requests are
 counted from the server's hits, by kind. Quotas are what the spiders must
 live within: Congress.gov's 5,000 requests an hour, Open States' 250 a day
 (20 of them kept for the hearings spider), so every figure is reported
 against them as well as against "needed".
 
-- congress and openstates (bench/bill_economy.py): scrapers/emulators serves
+- congress and openstates (bench/bill_economy.py): ailabor/testing/emulators serves
   Congress.gov, govinfo (search, BILLSTATUS files and ZIPs, texts), Open
   States and the legislatures' text pages from a synthetic world at real
   scale (bench/synthetic.py: 34,300 federal bills, 85,000 state bills at
@@ -86,7 +86,7 @@ def crawl(source: str, server: SyntheticServer, db_file: Path) -> dict:
     with server._lock:
         server.hits.clear()
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "scrapers.cli", "crawl", source, "--db", str(db_file)], env=env,
+    done = subprocess.run([sys.executable, "-m", "ailabor.cli", "crawl", source, "--db", str(db_file)], env=env,
                           cwd=ROOT, capture_output=True, text=True, check=False, timeout=3600)
     seconds = time.perf_counter() - start
     with sqlite3.connect(db_file) as conn:

@@ -195,7 +195,7 @@ def main() -> None:
         *([kept_note, ""] if kept_note else []),
         "Notes on what was run:",
         "",
-        "- Request economy: congress and openstates run against scrapers/emulators (Congress.gov, govinfo, Open",
+        "- Request economy: congress and openstates run against ailabor/testing/emulators (Congress.gov, govinfo, Open",
         "  States, the legislatures' pages) serving a synthetic world (bench/synthetic.py) at scale 1.0: 34,300",
         "  federal bills (119th 15,000, 118th 19,300; 1.3% titled on AI, 1.1% more whose official title, CRS",
         "  summary, subjects or text alone name AI, 2% naming AI in passing in their text; CRS summaries on 45-62%),",

@@ -4,9 +4,9 @@ The database holds 250,000 bills with realistic text (bench/corpus.py: real
 legislative phrasing, the real classifier's verdicts and topics, statuses
 derived from dated actions), written by bulk inserts through the real schema
 (db.connect; the FTS triggers fill the index) and published the way
-production publishes (scrapers.publish: VACUUM INTO, no WAL). It is cached
+production publishes (ailabor.site.publish: VACUUM INTO, no WAL). It is cached
 under /tmp between runs. Our face runs as production runs it
-(scrapers.site.datasette_command, public=True); plain Datasette serves the
+(ailabor.site.faces.datasette_command, public=True); plain Datasette serves the
 same file with ``datasette serve -i`` and nothing else. Clients are asyncio +
 httpx on loopback, a bounded number of requests per page, after a warm-up.
 
@@ -34,12 +34,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[0] = str(ROOT)  # not bench/: this file would shadow the standard library's site module
 
 import db  # noqa: E402
+from ailabor.relevance import load_taxonomy  # noqa: E402
+from ailabor.site.faces import datasette_command  # noqa: E402
+from ailabor.site.publish import publish  # noqa: E402
+from ailabor.store import save_topics  # noqa: E402
 from bench.corpus import COMMITTEES, JURISDICTIONS, person, story_actions, story_text  # noqa: E402
 from db.vocab import chambers_needed, derive_status  # noqa: E402
-from scrapers.publish import publish  # noqa: E402
-from scrapers.relevance import load_taxonomy  # noqa: E402
-from scrapers.site import datasette_command  # noqa: E402
-from scrapers.store import save_topics  # noqa: E402
 
 CACHE = Path(tempfile.gettempdir()) / "ailabor-bench"
 # Bump when the generated content changes, so an old cached file is not measured as the new one.

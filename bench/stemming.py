@@ -38,11 +38,11 @@ sys.path[0] = str(ROOT)  # not bench/: its site.py would shadow the standard lib
 
 import yaml  # noqa: E402
 
+from ailabor.relevance import MAX_SEARCH_PHRASES, Taxonomy, _standalone, load_taxonomy  # noqa: E402
+from ailabor.testing.emulators import Dataset, Options  # noqa: E402
+from ailabor.testing.emulators.common import pg_text  # noqa: E402
+from ailabor.testing.emulators.textsearch import lexeme, websearch_to_tsquery  # noqa: E402
 from bench import corpus, synthetic  # noqa: E402
-from scrapers.emulators import Dataset, Options  # noqa: E402
-from scrapers.emulators.common import pg_text  # noqa: E402
-from scrapers.emulators.textsearch import lexeme, websearch_to_tsquery  # noqa: E402
-from scrapers.relevance import MAX_SEARCH_PHRASES, Taxonomy, _standalone, load_taxonomy  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures"
 _WORD = re.compile(r"[^\W\d_]+")

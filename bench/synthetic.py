@@ -1,4 +1,5 @@
-"""Synthetic bills at real scale, as facts for the emulated upstreams (scrapers/emulators), with a week of changes.
+"""Synthetic bills at real scale, as facts for the emulated upstreams (ailabor/testing/emulators), with a week
+of changes.
 
 The request benchmark must run the real spiders against upstreams that hold
 as many bills as the real ones and that change day by day the way they do,
@@ -36,6 +37,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from ailabor.testing.emulators import (
+    Action,
+    FederalBill,
+    Options,
+    StateAction,
+    StateBill,
+    StateVersion,
+    Summary,
+    TextVersion,
+)
 from bench.corpus import (
     ACTIONS_ORDINARY,
     AI_OTHER_SUBJECTS,
@@ -47,16 +58,6 @@ from bench.corpus import (
     SUMMARY_VERBS,
     person,
     story_actions,
-)
-from scrapers.emulators import (
-    Action,
-    FederalBill,
-    Options,
-    StateAction,
-    StateBill,
-    StateVersion,
-    Summary,
-    TextVersion,
 )
 
 # Federal ----------------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ its spider makes exactly as the real API would (formats taken from the
 spiders' parsers and tests/fixtures/<source>/), and says how many requests
 the least a client could make for the same data would take ("needed").
 The bill upstreams (Congress.gov, govinfo, Open States) are served by
-scrapers/emulators from bench/synthetic.py's facts instead (bench/bill_economy.py).
+ailabor/testing/emulators from bench/synthetic.py's facts instead (bench/bill_economy.py).
 
 Stamps are real times: the dataset's history ends an hour before it is made,
 and ``advance_day`` stamps a day's changes at the moment it is called, i.e.
@@ -29,8 +29,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
+from ailabor.testing.replay import Cassette, Hit, ReplayServer
 from bench.corpus import story_text
-from scrapers.replay import Cassette, Hit, ReplayServer
 
 Answer = tuple[int, dict[str, str], bytes]
 JSON = "application/json"

@@ -226,7 +226,7 @@ def m003_indexes_for_the_site(db: sqlite_utils.Database) -> None:
 
 @migrations()
 def m004_errors_by_run(db: sqlite_utils.Database) -> None:
-    # Each run asks whether a rejected item was rejected by the runs before it (scrapers/runs.py).
+    # Each run asks whether a rejected item was rejected by the runs before it (ailabor/runs.py).
     db["crawl_errors"].create_index(["run_id", "kind"])
 
 
@@ -287,7 +287,7 @@ def m005_coverage(db: sqlite_utils.Database) -> None:
     )
     db["watchlist"].create_index(["bill_id"])
     db["bills"].create_index(["source", "first_seen_at"])
-    # A text that cannot be read is tried again on later runs, a few times (scrapers/store.py text_backlog).
+    # A text that cannot be read is tried again on later runs, a few times (ailabor/store.py text_backlog).
     db["crawl_errors"].create_index(["kind", "url"])
 
 

@@ -1,2 +1,1 @@
-"""AI Labor Watch: the Scrapy project that collects bills and agency meetings on AI and work."""
-__version__ = "0.1.0"
+"""The Scrapy project: settings, pipelines, middlewares and one spider per source (the rest is in ailabor/)."""

@@ -22,7 +22,7 @@ from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from scrapy.utils.response import response_status_message
 
-from scrapers.redaction import secret_values
+from ailabor.redaction import secret_values
 
 logger = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 import db
-from scrapers.items import BillItem, InvalidItem, MeetingItem, ScreeningItem, TextItem, WatchOutcome, cap_texts
-from scrapers.store import Counts, Store, bill_fields, record_comment_deadlines, save_topics, stored_text
+from ailabor.records import BillItem, InvalidItem, MeetingItem, ScreeningItem, TextItem, WatchOutcome, cap_texts
+from ailabor.store import Counts, Store, bill_fields, record_comment_deadlines, save_topics, stored_text
 
 ITEM_TYPES = (BillItem, MeetingItem, TextItem, ScreeningItem, WatchOutcome)
 

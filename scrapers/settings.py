@@ -6,7 +6,7 @@ headers; they never enter settings, so they cannot leak into logged settings.
 
 import os
 
-from scrapers import __version__
+from ailabor import __version__
 
 BOT_NAME = "ailabor"
 SPIDER_MODULES = ["scrapers.spiders"]

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import db
-from scrapers.replay import Cassette, ReplayServer, Route
+from ailabor.testing.replay import Cassette, ReplayServer, Route
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
@@ -31,7 +31,7 @@ BASE_URL_VARS = {
 }
 
 
-# Stand-in keys for the emulated upstreams (scrapers/emulators), which refuse a request without one, and a
+# Stand-in keys for the emulated upstreams (ailabor/testing/emulators), which refuse a request without one, and a
 # short Open States "minute" so that pacing costs little.
 EMULATED_KEYS = {"CONGRESS_API_KEY": "test-key-not-secret", "OPENSTATES_API_KEY": "test-key-not-secret",
                  "DATA_GOV_API_KEY": "test-key-not-secret", "OPENSTATES_MINUTE_SECONDS": "0.05"}
@@ -60,7 +60,7 @@ def crawl(source: str, server: ReplayServer, db_path: Path, env: dict[str, str] 
           timeout: float = 120) -> CrawlResult:
     """Run ``ailabor crawl SOURCE`` against a replay server, as the scheduler would, on a database `init` made."""
     db.connect(db_path, create=True).close()
-    done = subprocess.run([sys.executable, "-m", "scrapers.cli", "crawl", source, "--db", str(db_path)],
+    done = subprocess.run([sys.executable, "-m", "ailabor.cli", "crawl", source, "--db", str(db_path)],
                           env=crawl_env(server, db_path, env), cwd=REPO, capture_output=True, text=True,
                           timeout=timeout, check=False)
     return CrawlResult(done.returncode, done.stdout, done.stderr)

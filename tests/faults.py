@@ -1,7 +1,7 @@
 """The fault suite's vocabulary and machinery: faults as data, the upstreams they hit, and the figures they yield.
 
 A fault is a way an upstream misbehaves, written as how to derive the faulty
-routes from a good route of a recorded cassette (scrapers/replay.py), whether
+routes from a good route of a recorded cassette (ailabor/testing/replay.py), whether
 it passes (retries get the good answer) or persists, and so what a run must
 end with: ``ok`` with every item for a transient fault; ``partial`` with
 every good item stored once, the bad ones in ``crawl_errors`` and the
@@ -38,7 +38,7 @@ from typing import Any
 import sqlite_utils
 
 import db
-from scrapers.replay import Cassette, ReplayServer, Route
+from ailabor.testing.replay import Cassette, ReplayServer, Route
 from tests.conftest import FIXTURES, REPO, CrawlResult, crawl_env
 
 # A download timeout the timeout fault outlasts, short enough to keep the suite quick.
@@ -277,7 +277,7 @@ def cases() -> list[Case]:
 
 # Crawls in forked processes -----------------------------------------------------------------------
 
-_PRELOAD = ["scrapers.cli", "scrapers.crawl", "scrapers.pipelines", "scrapers.middlewares", "scrapers.store",
+_PRELOAD = ["ailabor.cli", "ailabor.crawl", "scrapers.pipelines", "scrapers.middlewares", "ailabor.store",
             "scrapy.crawler", "scrapy.core.downloader.handlers.http11", "scrapy.core.downloader.contextfactory"]
 # Set while the forkserver starts, so that its import of this module warms it up (end of the module).
 _SERVER = "AILABOR_FAULTS_FORKSERVER"
@@ -310,7 +310,7 @@ def _crawl_child(source: str, db_path: str, env: dict[str, str], out: str, err: 
         target = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
         os.dup2(target, fd)
         os.close(target)
-    from scrapers.cli import cli
+    from ailabor.cli import cli
 
     code = 0
     try:
@@ -623,6 +623,6 @@ def report_figures(terminalreporter: Any) -> None:
 
 if os.environ.get(_SERVER):
     # In the forkserver, before any crawl is forked: topics.yml compiled once, inherited by every crawl.
-    from scrapers.relevance import load_taxonomy
+    from ailabor.relevance import load_taxonomy
 
     load_taxonomy()

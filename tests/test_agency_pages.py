@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 import db
-from scrapers.replay import Route
-from scrapers.sources import SOURCES_FILE, ConfigError, source_config
+from ailabor.config import SOURCES_FILE, ConfigError, source_config
+from ailabor.testing.replay import Route
 from scrapers.spiders.agency_pages import AgencyPage, page_meetings, parse_date
 from tests.conftest import FIXTURES, crawl
 

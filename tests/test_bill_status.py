@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 
 import db
+from ailabor.digest import DigestDef, select_digest
+from ailabor.records import Action, BillItem
+from ailabor.relevance import load_taxonomy
+from ailabor.site.faces import make_datasette
+from ailabor.site.plugins.ailabor_site import STAGE_NAMES
+from ailabor.store import Store, save_topics
 from db.vocab import STATUSES
-from scrapers.digest import DigestDef, select_digest
-from scrapers.items import Action, BillItem
-from scrapers.relevance import load_taxonomy
-from scrapers.site import make_datasette
-from scrapers.site_plugins.ailabor_site import STAGE_NAMES
-from scrapers.store import Store, save_topics
 
 INTRODUCED = Action("2025-01-10", "Introduced", "lower", ["introduction"])
 # Passage by both chambers of a two-chamber legislature.

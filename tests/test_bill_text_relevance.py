@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scrapers.relevance import PASSAGE_CHARS, Taxonomy, load_taxonomy, passage_starts
+from ailabor.relevance import PASSAGE_CHARS, Taxonomy, load_taxonomy, passage_starts
 
 FILLER = "The Secretary shall report to Congress on the matters in this section each year. " * 14
 

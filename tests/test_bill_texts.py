@@ -1,7 +1,7 @@
 """Bill texts: HTML and PDF made plain (scrapers/texts.py), read after a crawl's bills, and judged with them.
 
 The end-to-end tests run the openstates spider against the emulated Open
-States and legislatures (scrapers/emulators), which publish each version as
+States and legislatures (ailabor/testing/emulators), which publish each version as
 the facts say (PDF or HTML) at the address Open States links to.
 """
 
@@ -16,7 +16,9 @@ from types import SimpleNamespace
 import pytest
 
 import db
-from scrapers.emulators import (
+from ailabor.config import openstates_config, source_config
+from ailabor.store import TEXT_ATTEMPTS
+from ailabor.testing.emulators import (
     Dataset,
     FederalBill,
     StateAction,
@@ -25,11 +27,9 @@ from scrapers.emulators import (
     TextVersion,
     emulating,
 )
-from scrapers.emulators.common import text_answer
-from scrapers.emulators.pdf import LINES_PER_PAGE, write_pdf
-from scrapers.emulators.render import govinfo_html
-from scrapers.sources import openstates_config, source_config
-from scrapers.store import TEXT_ATTEMPTS
+from ailabor.testing.emulators.common import text_answer
+from ailabor.testing.emulators.pdf import LINES_PER_PAGE, write_pdf
+from ailabor.testing.emulators.render import govinfo_html
 from scrapers.texts import TextUnavailable, capped, strip_markup, to_text
 from tests.conftest import EMULATED_KEYS, REPO, crawl
 
@@ -267,7 +267,7 @@ def test_reclassifying_keeps_a_bill_relevant_by_its_stored_text(three_runs, tmp_
         source.backup(target)
 
     def classify() -> str:
-        done = subprocess.run([sys.executable, "-m", "scrapers.cli", "classify", "--db", str(copy)], cwd=REPO,
+        done = subprocess.run([sys.executable, "-m", "ailabor.cli", "classify", "--db", str(copy)], cwd=REPO,
                               capture_output=True, text=True, timeout=60, check=True)
         return done.stdout
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from scrapers.site import load_metadata, make_datasette
+from ailabor.site.faces import load_metadata, make_datasette
 from tests.test_site import site_db, site_snapshot  # noqa: F401  (module fixtures)
 
 AB2602, SB1047, HR1234 = "ca-20232024-ab2602", "ca-20232024-sb1047", "us-119-hr1234"

@@ -8,11 +8,11 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from scrapers.classify import UnknownItem, reclassify, set_override
-from scrapers.cli import cli
-from scrapers.items import BillItem
-from scrapers.relevance import DEFAULT_PATH, load_taxonomy
-from scrapers.store import Store
+from ailabor.classify import UnknownItem, reclassify, set_override
+from ailabor.cli import cli
+from ailabor.records import BillItem
+from ailabor.relevance import DEFAULT_PATH, load_taxonomy
+from ailabor.store import Store
 
 TAXONOMY = load_taxonomy()
 

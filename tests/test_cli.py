@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 import db
-from scrapers.cli import cli
+from ailabor.cli import cli
 from tests.conftest import REPO
 
 
@@ -42,7 +42,7 @@ def test_unknown_source_is_one_line_and_exit_code(db_path):
 
 
 def _sources() -> list[str]:
-    from scrapers.crawl import spider_classes
+    from ailabor.crawl import spider_classes
 
     return list(spider_classes())
 
@@ -54,7 +54,7 @@ def test_status_says_when_nothing_has_run(fresh_db, db_path):
 
 def test_demo_builds_a_database_from_shipped_responses(tmp_path):
     target = tmp_path / "demo" / "tracker.db"
-    done = subprocess.run([sys.executable, "-m", "scrapers.cli", "demo", "--db", str(target), "--no-serve"],
+    done = subprocess.run([sys.executable, "-m", "ailabor.cli", "demo", "--db", str(target), "--no-serve"],
                           cwd=REPO, capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stderr
     assert "federal_register: ok" in done.stdout
@@ -69,7 +69,7 @@ _LOADED_AFTER = """\
 import json, runpy, sys
 sys.argv = ["ailabor", *sys.argv[1:]]
 try:
-    runpy.run_module("scrapers.cli", run_name="__main__")
+    runpy.run_module("ailabor.cli", run_name="__main__")
 except SystemExit:
     pass
 print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in ("scrapy", "twisted", "apscheduler"))))

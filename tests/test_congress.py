@@ -16,13 +16,13 @@ from types import SimpleNamespace
 import pytest
 import sqlite_utils
 
+from ailabor.records import bill_identifier
+from ailabor.relevance import load_taxonomy
+from ailabor.testing.replay import Cassette, ReplayServer, Route
 from db.vocab import _CLASSIFICATION_STATUS, derive_status
-from scrapers.relevance import load_taxonomy
-from scrapers.replay import Cassette, ReplayServer, Route
 from scrapers.spiders.congress import (
     Stored,
     api_path,
-    bill_identifier,
     bill_key,
     bill_to_item,
     classify_action,

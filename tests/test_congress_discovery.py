@@ -1,6 +1,6 @@
 """How the congress spider finds federal bills whose display title names no AI.
 
-Against the emulated Congress.gov and govinfo (scrapers/emulators), from bills
+Against the emulated Congress.gov and govinfo (ailabor/testing/emulators), from bills
 described as facts. Each bill here is a stand-in named after the one path that
 can find it: its CRS subjects, its official title, its text, or nothing yet.
 """
@@ -15,8 +15,8 @@ import pytest
 import yaml
 
 import db
-from scrapers.emulators import Action, Dataset, FederalBill, Options, TextVersion, emulating
-from scrapers.sources import SOURCES_FILE, source_config
+from ailabor.config import SOURCES_FILE, source_config
+from ailabor.testing.emulators import Action, Dataset, FederalBill, Options, TextVersion, emulating
 from tests.conftest import EMULATED_KEYS, crawl
 
 ENV = EMULATED_KEYS

@@ -9,11 +9,11 @@ import pytest
 import sqlite_utils
 
 import db
-from scrapers.items import BillItem
-from scrapers.replay import Cassette, ReplayServer, Route
+from ailabor.records import BillItem
+from ailabor.store import Store
+from ailabor.testing.replay import Cassette, ReplayServer, Route
 from scrapers.spiders.congress import bill_key
 from scrapers.spiders.congress_hearings import meeting_to_item, related_bill_ids
-from scrapers.store import Store
 from tests.conftest import FIXTURES, crawl, shared_samples
 
 HERE = FIXTURES / "congress_hearings"

@@ -20,13 +20,13 @@ import pytest
 from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 
-from scrapers.cli import cli
-from scrapers.digest import DigestDef, DigestFailed, load_digests, run_digest, select_digest
-from scrapers.items import Action, BillItem, MeetingItem
-from scrapers.positions import set_position
-from scrapers.relevance import load_taxonomy
-from scrapers.sources import ConfigError
-from scrapers.store import Store, save_topics
+from ailabor.cli import cli
+from ailabor.config import ConfigError
+from ailabor.digest import DigestDef, DigestFailed, load_digests, run_digest, select_digest
+from ailabor.positions import set_position
+from ailabor.records import Action, BillItem, MeetingItem
+from ailabor.relevance import load_taxonomy
+from ailabor.store import Store, save_topics
 
 TAXONOMY = load_taxonomy()
 TODAY = date(2025, 3, 3)
@@ -559,7 +559,7 @@ def test_a_malformed_digests_file_is_one_line_saying_what_to_fix(tmp_path, db_pa
 def test_digest_topics_are_checked_against_the_taxonomy_in_force(tmp_path, monkeypatch):
     import yaml
 
-    from scrapers.relevance import DEFAULT_PATH
+    from ailabor.relevance import DEFAULT_PATH
 
     taxonomy = yaml.safe_load(DEFAULT_PATH.read_text(encoding="utf-8"))
     taxonomy["topics"].insert(0, {"slug": "ai-in-casting", "name": "AI in casting", "description": "Casting by AI.",
@@ -645,7 +645,7 @@ def test_a_retry_refused_at_data_counts_as_a_try(fresh_db, db_path, smtp, env):
 
 def _ailabor(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """The installed command as cron runs it: what a person reads is all of stdout and stderr."""
-    return subprocess.run([sys.executable, "-m", "scrapers.cli", *args], env={**os.environ, **env},
+    return subprocess.run([sys.executable, "-m", "ailabor.cli", *args], env={**os.environ, **env},
                           cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=60,
                           check=False)
 

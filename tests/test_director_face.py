@@ -15,7 +15,7 @@ import httpx
 import pytest
 from datasette_auth_passwords.utils import hash_password
 
-from scrapers.site import PASSWORD_HASH_ENV, make_datasette
+from ailabor.site.faces import PASSWORD_HASH_ENV, make_datasette
 from tests.test_site import site_db  # noqa: F401  (module fixture)
 
 PASSWORD = "correct horse"
@@ -162,7 +162,7 @@ async def test_passwordless_face_answers_at_loopback_names(monkeypatch, site_db,
 
 
 async def test_public_face_answers_at_any_host_name(site_db):  # noqa: F811
-    from scrapers.publish import publish
+    from ailabor.site.publish import publish
 
     snapshot = publish(site_db, site_db.parent / "host-test" / "tracker.db")
     ds = make_datasette(snapshot, public=True)

@@ -1,6 +1,6 @@
 """Every command, option, sources.yml setting and environment variable is documented where a reader looks.
 
-The names are collected from the code itself (the click group, ``scrapers.sources.SETTINGS`` and the
+The names are collected from the code itself (the click group, ``ailabor.config.SETTINGS`` and the
 file, the source text of every ``os.environ`` read), so a new one without its documentation fails here.
 """
 
@@ -15,14 +15,15 @@ import click
 import pytest
 import yaml
 
-from scrapers.cli import cli
-from scrapers.sources import SETTINGS, SOURCES_FILE
+from ailabor.cli import cli
+from ailabor.config import SETTINGS, SOURCES_FILE
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 DOCS = README + "".join(p.read_text(encoding="utf-8") for p in sorted((ROOT / "docs").rglob("*.md")))
 # Where the application reads its environment; tests and benches read variables of their own, never an operator's.
-ENV_CODE = [*sorted((ROOT / "scrapers").rglob("*.py")), *sorted((ROOT / "db").rglob("*.py")), ROOT / "scheduler.py"]
+ENV_CODE = [*sorted((ROOT / "scrapers").rglob("*.py")), *sorted((ROOT / "ailabor").rglob("*.py")),
+            *sorted((ROOT / "db").rglob("*.py")), ROOT / "scheduler.py"]
 
 
 def _section(markdown: str, heading: str) -> str:

@@ -1,4 +1,5 @@
-"""The upstream emulators (scrapers/emulators/): each API's paging, windows and errors, the clock, full-text semantics.
+"""The upstream emulators (ailabor/testing/emulators/): each API's paging, windows and errors, the clock,
+full-text semantics.
 
 The emulators stand in for Congress.gov, govinfo and Open States in end-to-end
 tests, so these tests hold them to the upstreams' documented behaviour
@@ -22,7 +23,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import pypdf
 import pytest
 
-from scrapers.emulators import (
+from ailabor.testing.emulators import (
     Action,
     Dataset,
     EmulatorServer,
@@ -36,11 +37,11 @@ from scrapers.emulators import (
     load_federal,
     load_states,
 )
-from scrapers.emulators.common import pg_text
-from scrapers.emulators.govsearch import QueryError, light_stem, parse
-from scrapers.emulators.pdf import write_pdf
-from scrapers.emulators.textsearch import matches, to_tsvector, websearch_to_tsquery
-from scrapers.replay import Cassette, ReplayServer, Route
+from ailabor.testing.emulators.common import pg_text
+from ailabor.testing.emulators.govsearch import QueryError, light_stem, parse
+from ailabor.testing.emulators.pdf import write_pdf
+from ailabor.testing.emulators.textsearch import matches, to_tsvector, websearch_to_tsquery
+from ailabor.testing.replay import Cassette, ReplayServer, Route
 from tests.conftest import FIXTURES, SHARED_FIXTURES
 
 HERE = FIXTURES / "emulators"

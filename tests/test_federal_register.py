@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 import db
-from scrapers.items import MeetingItem
-from scrapers.replay import Route
+from ailabor.records import MeetingItem
+from ailabor.testing.replay import Route
 from scrapers.spiders.federal_register import document_to_meeting, meeting_kind
 from tests.conftest import FIXTURES, crawl, shared_samples
 
@@ -228,7 +228,7 @@ def test_unreachable_upstream_fails_the_run_with_a_clear_message(fresh_db, db_pa
     from tests.conftest import REPO
     env = {"FEDERAL_REGISTER_API_URL": "http://127.0.0.1:9/api/v1", "AILABOR_RETRY_BACKOFF": "0.01",
            "PATH": "/usr/bin:/bin"}
-    done = subprocess.run([sys.executable, "-m", "scrapers.cli", "crawl", "federal_register", "--db", str(db_path)],
+    done = subprocess.run([sys.executable, "-m", "ailabor.cli", "crawl", "federal_register", "--db", str(db_path)],
                           env=env, cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 1
     assert "federal_register: failed" in done.stdout

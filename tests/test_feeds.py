@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from scrapers.site import make_datasette
+from ailabor.site.faces import make_datasette
 from tests.test_site import XSS_TITLE, ahead, site_db, site_snapshot  # noqa: F401  (module fixtures)
 
 ATOM = "{http://www.w3.org/2005/Atom}"

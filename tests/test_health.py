@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from scrapers.health import source_flags, status_report
-from scrapers.schedule.config import load_schedule
+from ailabor.health import source_flags, status_report
+from ailabor.schedule.config import load_schedule
 
 # Monday 2 March to Monday 9 March 2026 (Eastern time is UTC-5 that week until Sunday 8, then UTC-4).
 MONDAY = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 import db
-from scrapers.replay import Route
+from ailabor.testing.replay import Route
 from tests.conftest import FIXTURES, REPO, crawl
 
 pytestmark = pytest.mark.faults
@@ -76,14 +76,14 @@ def _writing(db_path: Path) -> bool:
 
 def _start(server_url: str, db_path: Path) -> subprocess.Popen:
     db.connect(db_path, create=True).close()
-    return subprocess.Popen([sys.executable, "-m", "scrapers.cli", "crawl", "federal_register", "--db", str(db_path)],
+    return subprocess.Popen([sys.executable, "-m", "ailabor.cli", "crawl", "federal_register", "--db", str(db_path)],
                             env=_env(server_url, db_path), cwd=REPO, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
 
 
 @pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory):
-    from scrapers.replay import Cassette, ReplayServer
+    from ailabor.testing.replay import Cassette, ReplayServer
 
     path = tmp_path_factory.mktemp("whole") / "tracker.db"
     server = ReplayServer(Cassette(_listing(), FIXTURES)).start()

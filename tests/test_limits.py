@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 import db
-from scrapers.items import PROSE_CHARS, TITLE_CHARS
-from scrapers.replay import Route
-from scrapers.sources import source_config
+from ailabor.config import source_config
+from ailabor.records import PROSE_CHARS, TITLE_CHARS
+from ailabor.testing.replay import Route
 from tests.conftest import FIXTURES, REPO, crawl, crawl_env
 
 pytestmark = pytest.mark.review("oversized")
@@ -48,7 +48,7 @@ def _run(db_path: Path) -> dict:
 
 
 def test_each_source_has_a_download_limit_below_scrapy_s_gigabyte():
-    from scrapers.crawl import project_settings, spider_classes
+    from ailabor.crawl import project_settings, spider_classes
 
     for name, spider in spider_classes().items():
         settings = project_settings()
@@ -62,7 +62,7 @@ def test_a_gzip_bomb_is_refused_recorded_and_costs_little_memory(replay, db_path
     db.connect(db_path, create=True).close()
     server = replay([Route("/documents.json", file="bomb.gz", headers={"Content-Encoding": "gzip"},
                            content_type="application/json")], tmp_path)
-    done = subprocess.run([sys.executable, "-c", MEASURED, sys.executable, "-m", "scrapers.cli", "crawl",
+    done = subprocess.run([sys.executable, "-c", MEASURED, sys.executable, "-m", "ailabor.cli", "crawl",
                            "federal_register", "--db", str(db_path)], env=crawl_env(server, db_path), cwd=REPO,
                           capture_output=True, text=True, timeout=300, check=False)
     peak_mb = int(done.stdout.strip().splitlines()[-1]) / 1024
@@ -114,7 +114,7 @@ def test_a_huge_title_and_abstract_are_stored_cut_with_the_cut_noted(replay, db_
 
 
 def test_a_bill_s_long_texts_are_cut_and_the_cut_noted():
-    from scrapers.items import Action, BillItem, cap_texts
+    from ailabor.records import Action, BillItem, cap_texts
 
     long_title = "To amend the Labor Code " + "a" * TITLE_CHARS
     bill = BillItem(jurisdiction="ca", session="20252026", identifier="AB 1", title=long_title, source="openstates",

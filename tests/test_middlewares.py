@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 import pytest
 
 import db
+from ailabor.testing.replay import Route
 from scrapers.middlewares import retry_after_seconds
-from scrapers.replay import Route
 from tests.conftest import REPO, crawl
 
 
@@ -50,7 +50,7 @@ def self_signed_https(tmp_path):
 
 
 def test_a_certificate_no_trust_store_vouches_for_is_refused(self_signed_https, fresh_db, db_path):
-    done = subprocess.run([sys.executable, "-m", "scrapers.cli", "crawl", "federal_register", "--db", str(db_path)],
+    done = subprocess.run([sys.executable, "-m", "ailabor.cli", "crawl", "federal_register", "--db", str(db_path)],
                           env=dict(os.environ, FEDERAL_REGISTER_API_URL=self_signed_https, AILABOR_RETRY_BACKOFF="0.05",
                                    AILABOR_DB=str(db_path)),
                           cwd=REPO, capture_output=True, text=True, timeout=120)
@@ -60,7 +60,7 @@ def test_a_certificate_no_trust_store_vouches_for_is_refused(self_signed_https, 
 
 
 def test_scrapy_own_retry_is_replaced_by_ours():
-    from scrapers.crawl import project_settings
+    from ailabor.crawl import project_settings
 
     middlewares = project_settings().getdict("DOWNLOADER_MIDDLEWARES")
     assert middlewares["scrapy.downloadermiddlewares.retry.RetryMiddleware"] is None

@@ -17,7 +17,7 @@ from tests.conftest import REPO
 
 
 def ailabor(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "scrapers.cli", *args], cwd=REPO, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "ailabor.cli", *args], cwd=REPO, capture_output=True, text=True,
                           env=dict(os.environ, **(env or {})), timeout=120, check=False)
 
 

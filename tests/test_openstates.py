@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 
 import db
+from ailabor.config import OPENSTATES_JURISDICTIONS, ConfigError, openstates_config, source_config
+from ailabor.health import openstates_silent_jurisdictions, status_report
+from ailabor.relevance import load_taxonomy
+from ailabor.store import Store
+from ailabor.testing.replay import Route
 from db.vocab import derive_status
-from scrapers.health import openstates_silent_jurisdictions, status_report
-from scrapers.relevance import load_taxonomy
-from scrapers.replay import Route
-from scrapers.sources import OPENSTATES_JURISDICTIONS, ConfigError, openstates_config, source_config
 from scrapers.spiders.openstates import (
     INCLUDES,
     bill_to_item,
@@ -26,7 +27,6 @@ from scrapers.spiders.openstates import (
     searchable_text,
     since_param,
 )
-from scrapers.store import Store
 from tests.conftest import FIXTURES, crawl, shared_samples
 
 HERE = FIXTURES / "openstates"

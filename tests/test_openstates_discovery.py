@@ -1,6 +1,6 @@
 """How the openstates spider finds state bills: every AI phrase searched, followed bills re-read, scans, budgets.
 
-Runs against the emulated Open States (scrapers/emulators), which answers any
+Runs against the emulated Open States (ailabor/testing/emulators), which answers any
 query as the real API would, from bills described as facts; the bills here are
 small stand-ins, named after what they show.
 """
@@ -15,8 +15,8 @@ import pytest
 import yaml
 
 import db
-from scrapers.emulators import Dataset, Options, StateAction, StateBill, StateVersion, emulating
-from scrapers.relevance import DEFAULT_PATH
+from ailabor.relevance import DEFAULT_PATH
+from ailabor.testing.emulators import Dataset, Options, StateAction, StateBill, StateVersion, emulating
 from tests.conftest import EMULATED_KEYS, crawl
 
 ENV = {**EMULATED_KEYS, "AILABOR_TEXTS_PER_RUN": "0"}

@@ -10,11 +10,11 @@ import pytest
 import sqlite_utils
 
 import db
-from scrapers.items import Action, BillItem
-from scrapers.replay import Cassette, ReplayServer, Route
+from ailabor.records import Action, BillItem
+from ailabor.store import Store
+from ailabor.testing.replay import Cassette, ReplayServer, Route
 from scrapers.spiders.openstates import bill_to_item
 from scrapers.spiders.openstates_events import INCLUDES, TrackedBills, agenda_bills, event_to_meeting
-from scrapers.store import Store
 from tests.conftest import FIXTURES, crawl, shared_samples
 
 HERE = FIXTURES / "openstates_events"

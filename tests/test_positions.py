@@ -6,11 +6,11 @@ from datetime import date
 
 from click.testing import CliRunner
 
-from scrapers.cli import cli
-from scrapers.digest import DigestDef, Position, select_digest
-from scrapers.items import Action, BillItem
-from scrapers.relevance import load_taxonomy
-from scrapers.store import Store
+from ailabor.cli import cli
+from ailabor.digest import DigestDef, Position, select_digest
+from ailabor.records import Action, BillItem
+from ailabor.relevance import load_taxonomy
+from ailabor.store import Store
 
 TAXONOMY = load_taxonomy()
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 import db
-from scrapers.items import Action, BillItem
-from scrapers.publish import publish
-from scrapers.site import make_datasette
-from scrapers.store import Store
+from ailabor.records import Action, BillItem
+from ailabor.site.faces import make_datasette
+from ailabor.site.publish import publish
+from ailabor.store import Store
 from tests.conftest import REPO
 from tests.test_site import _classified, ago, build_site_db, served
 
@@ -83,7 +83,7 @@ def test_a_running_public_face_serves_each_publish_at_once_and_never_a_mix(tmp_p
 
 
 def ailabor(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "scrapers.cli", *args], capture_output=True, text=True, timeout=60,
+    return subprocess.run([sys.executable, "-m", "ailabor.cli", *args], capture_output=True, text=True, timeout=60,
                           check=False, cwd=REPO, env={**os.environ, **(env or {})})
 
 

@@ -16,8 +16,8 @@ import time
 import pytest
 
 import db
-from scrapers.publish import publish
-from scrapers.site import make_datasette
+from ailabor.site.faces import make_datasette
+from ailabor.site.publish import publish
 from tests.conftest import REPO
 from tests.test_kill import PAGES, PER_PAGE, _listing, _slow_writes, _start, _writing
 
@@ -46,7 +46,7 @@ async def test_site_publishing_and_digest_run_while_a_crawl_writes(replay, db_pa
             assert response.status_code == 200
             pages += 1
             done = subprocess.run(
-                [sys.executable, "-m", "scrapers.cli", "digest", "director", "--dry-run", "--db", str(db_path)],
+                [sys.executable, "-m", "ailabor.cli", "digest", "director", "--dry-run", "--db", str(db_path)],
                 cwd=REPO, capture_output=True, text=True, timeout=120, env=dict(os.environ), check=False)
             assert "locked" not in done.stderr + done.stdout, done.stderr
             assert done.returncode == 0, done.stderr

@@ -2,7 +2,7 @@
 
 The bills are the recall fixtures (tests/fixtures/recall/: 50 federal and 91
 state bills, relevant and not, labelled by people who never saw topics.yml),
-served by the emulated upstreams (scrapers/emulators) with the upstreams'
+served by the emulated upstreams (ailabor/testing/emulators) with the upstreams'
 known gaps switched on: most states publish no abstract, some states' texts
 are not searchable, Open States indexes a bill's text once, BILLSTATUS lags
 Congress.gov. The tracker crawls the world as it stood on DAY_ONE, then again
@@ -20,9 +20,9 @@ from types import SimpleNamespace
 import pytest
 
 import db
-from scrapers.digest import DigestDef, select_digest
-from scrapers.emulators import Dataset, Options, emulating, load_federal, load_states
-from scrapers.items import bill_id
+from ailabor.digest import DigestDef, select_digest
+from ailabor.records import bill_id
+from ailabor.testing.emulators import Dataset, Options, emulating, load_federal, load_states
 from scrapers.spiders.congress import bill_key
 from tests.conftest import EMULATED_KEYS, FIXTURES, crawl
 

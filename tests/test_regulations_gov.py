@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 import db
-from scrapers.relevance import load_taxonomy
-from scrapers.replay import Cassette, ReplayServer, Route
+from ailabor.relevance import load_taxonomy
+from ailabor.store import CONTRIBUTIONS
+from ailabor.testing.replay import Cassette, ReplayServer, Route
 from scrapers.spiders.regulations_gov import (
     comment_count,
     document_to_meeting,
@@ -19,7 +20,6 @@ from scrapers.spiders.regulations_gov import (
     read_body,
     upstream_error,
 )
-from scrapers.store import CONTRIBUTIONS
 from tests.conftest import FIXTURES, crawl, shared_samples
 
 HERE = FIXTURES / "regulations_gov"

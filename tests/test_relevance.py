@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from scrapers.relevance import (
+from ailabor.relevance import (
     DEFAULT_PATH,
     MAX_SEARCH_PHRASES,
     Taxonomy,
@@ -321,7 +321,7 @@ def test_missing_topics_file_raises_taxonomy_error(tmp_path):
 def test_code_run_from_an_egg_asks_for_ailabor_topics(tmp_path, monkeypatch):
     egg = tmp_path / "ailabor-r1.egg"
     egg.write_bytes(b"PK")
-    monkeypatch.setattr("scrapers.relevance.DEFAULT_PATH", egg / "topics.yml")
+    monkeypatch.setattr("ailabor.relevance.DEFAULT_PATH", egg / "topics.yml")
     monkeypatch.delenv("AILABOR_TOPICS", raising=False)
     with pytest.raises(TaxonomyError, match=r"^topics\.yml: not found beside the code; set AILABOR_TOPICS"):
         load_taxonomy()
@@ -406,7 +406,7 @@ def test_no_phrase_searched_at_open_states_is_made_broader_by_its_stemming():
     labelled bills ("generative" and "generated") must be narrowed in topics.yml (search_narrower)."""
     import re
 
-    from scrapers.emulators.textsearch import lexeme
+    from ailabor.testing.emulators.textsearch import lexeme
 
     vocabulary: set[str] = set()
     for path in [*FIXTURES.glob("*.yml"), *(FIXTURES.parent / "recall").glob("*.yml")]:

@@ -1,10 +1,10 @@
-"""How a crawl's outcome becomes its run's status and message (scrapers.runs.RunOutcome), without a crawl."""
+"""How a crawl's outcome becomes its run's status and message (ailabor.runs.RunOutcome), without a crawl."""
 
 from __future__ import annotations
 
 import pytest
 
-from scrapers.runs import RunOutcome
+from ailabor.runs import RunOutcome
 
 
 @pytest.mark.parametrize(("outcome", "requests", "reason", "expected"), [

@@ -23,12 +23,12 @@ from apscheduler.triggers.interval import IntervalTrigger
 from click.testing import CliRunner
 
 import db
-from scrapers.cli import cli
-from scrapers.runs import source_lock
-from scrapers.schedule.config import SCHEDULE_FILE, Job, load_schedule
-from scrapers.schedule.runners import LocalRunner, ScrapydRunner
-from scrapers.schedule.service import build_scheduler, run_schedule, scheduler_lock
-from scrapers.sources import ConfigError
+from ailabor.cli import cli
+from ailabor.config import ConfigError
+from ailabor.runs import source_lock
+from ailabor.schedule.config import SCHEDULE_FILE, Job, load_schedule
+from ailabor.schedule.runners import LocalRunner, ScrapydRunner
+from ailabor.schedule.service import build_scheduler, run_schedule, scheduler_lock
 from tests.conftest import FIXTURES, REPO, crawl
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -172,7 +172,7 @@ def test_a_schedule_entry_for_an_unknown_source_is_a_one_line_error(tmp_path):
 
 
 def _spiders() -> list[str]:
-    from scrapers.crawl import spider_classes
+    from ailabor.crawl import spider_classes
 
     return list(spider_classes())
 
@@ -384,7 +384,7 @@ if sys.argv[1] == "wakeup":
     BlockingScheduler.wakeup = wakeup
 else:
     logging.Logger.info = info_then_signal
-from scrapers.cli import schedule
+from ailabor.cli import schedule
 schedule.main(sys.argv[2:], prog_name="scheduler.py")
 """
 

@@ -106,7 +106,7 @@ def test_bills_stored_before_the_stage_reached_column_get_it_from_their_actions(
 
 
 def test_snapshot_leaves_the_unions_internal_notes_at_home(fresh_db, db_path):
-    from scrapers.publish import publish
+    from ailabor.site.publish import publish
 
     fresh_db["bills"].insert({"id": "ca-1-ab1", "jurisdiction": "ca", "identifier": "AB 1", "source": "t",
                               "title": "T"})

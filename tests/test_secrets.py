@@ -13,10 +13,10 @@ import re
 import pytest
 
 import db
-from scrapers.publish import publish
-from scrapers.redaction import HIDDEN
-from scrapers.replay import Cassette, Route
-from scrapers.site import make_datasette, write_metadata
+from ailabor.redaction import HIDDEN
+from ailabor.site.faces import make_datasette, write_metadata
+from ailabor.site.publish import publish
+from ailabor.testing.replay import Cassette, Route
 from tests.conftest import FIXTURES, crawl
 
 SECRETS = {
@@ -35,7 +35,7 @@ GOVINFO_SEARCH = "/search"
 
 @pytest.fixture(scope="module")
 def full_run(tmp_path_factory):
-    from scrapers.replay import Cassette, ReplayServer
+    from ailabor.testing.replay import Cassette, ReplayServer
 
     path = tmp_path_factory.mktemp("secrets") / "tracker.db"
     logs, headers = [], {}
@@ -152,15 +152,15 @@ def test_a_key_echoed_by_the_upstream_is_stored_logged_and_printed_hidden(case, 
 
 
 def test_every_key_a_spider_reads_is_a_secret():
-    from scrapers.crawl import spider_classes
-    from scrapers.redaction import SECRET_VARS
+    from ailabor.crawl import spider_classes
+    from ailabor.redaction import SECRET_VARS
 
     keys = {cls.api_key_env for cls in spider_classes().values() if cls.api_key_env}
     assert keys and keys <= set(SECRET_VARS)
 
 
 def test_redact_hides_a_secret_as_written_url_encoded_and_in_api_key_parameters(monkeypatch):
-    from scrapers.redaction import redact
+    from ailabor.redaction import redact
 
     monkeypatch.setenv("SMTP_PASSWORD", "p@ss word/1")
     text = redact("login p@ss word/1 failed; sent p%40ss%20word%2F1; see /v3/bill?api_key=someone-elses&format=json")
@@ -171,7 +171,7 @@ def test_redact_hides_a_secret_as_written_url_encoded_and_in_api_key_parameters(
 def test_a_logged_traceback_holds_no_secret(monkeypatch, caplog):
     import logging
 
-    from scrapers.redaction import RedactingFilter
+    from ailabor.redaction import RedactingFilter
 
     monkeypatch.setenv("DATA_GOV_API_KEY", ECHOED_KEY)
     logger = logging.getLogger("tests.redaction")

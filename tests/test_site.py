@@ -21,11 +21,10 @@ from pathlib import Path
 import pytest
 
 import db
-from scrapers.items import Action, BillItem, MeetingItem, Sponsor, Version
-from scrapers.positions import set_position
-from scrapers.publish import publish
-from scrapers.relevance import load_taxonomy
-from scrapers.site import (
+from ailabor.positions import set_position
+from ailabor.records import Action, BillItem, MeetingItem, Sponsor, Version
+from ailabor.relevance import load_taxonomy
+from ailabor.site.faces import (
     PASSWORD_HASH_ENV,
     Refused,
     check_exposure,
@@ -33,7 +32,8 @@ from scrapers.site import (
     make_datasette,
     metadata_for,
 )
-from scrapers.store import Store, save_topics
+from ailabor.site.publish import publish
+from ailabor.store import Store, save_topics
 from tests.conftest import FIXTURES, crawl
 
 TODAY = datetime.now(UTC).date()
@@ -193,7 +193,7 @@ def site_snapshot(site_db: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def crawled(tmp_path_factory):
-    from scrapers.replay import Cassette, ReplayServer
+    from ailabor.testing.replay import Cassette, ReplayServer
 
     path = tmp_path_factory.mktemp("site") / "tracker.db"
     server = ReplayServer(Cassette.load(FIXTURES / "federal_register" / "cassette.yml")).start()
@@ -302,7 +302,7 @@ def test_serve_on_all_interfaces_without_a_password_refuses_in_one_line(site_db)
     import sys
 
     env = {k: v for k, v in os.environ.items() if k != PASSWORD_HASH_ENV}
-    done = subprocess.run([sys.executable, "-m", "scrapers.cli", "serve", "--db", str(site_db), "--host", "0.0.0.0"],
+    done = subprocess.run([sys.executable, "-m", "ailabor.cli", "serve", "--db", str(site_db), "--host", "0.0.0.0"],
                           env=env, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode != 0
     assert len(done.stderr.strip().splitlines()) == 1

@@ -6,9 +6,9 @@ import sqlite3
 
 import pytest
 
-from scrapers.items import Action, BillItem, MeetingItem, Sponsor, Version
-from scrapers.relevance import load_taxonomy
-from scrapers.store import Store, record_comment_deadlines
+from ailabor.records import Action, BillItem, MeetingItem, Sponsor, Version
+from ailabor.relevance import load_taxonomy
+from ailabor.store import Store, record_comment_deadlines
 
 TAXONOMY = load_taxonomy()
 

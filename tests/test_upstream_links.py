@@ -11,7 +11,7 @@ import json
 import pytest
 
 import db
-from scrapers.replay import Cassette, Route
+from ailabor.testing.replay import Cassette, Route
 from tests.conftest import EMULATED_KEYS, FIXTURES, crawl
 
 CONGRESS = FIXTURES / "congress"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from ailabor.records import Action
 from db.vocab import chambers_needed, derive_status
-from scrapers.items import Action
 
 
 def _actions(*steps: tuple[str, str, str]) -> list[Action]:

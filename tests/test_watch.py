@@ -1,7 +1,7 @@
 """Bills followed by hand: numbers as people write them, `ailabor watch` and `ailabor position` on any bill.
 
 The commands run as the director runs them, in a child process, against the
-emulated Congress.gov and Open States (scrapers/emulators); the bills are
+emulated Congress.gov and Open States (ailabor/testing/emulators); the bills are
 small stand-ins that the classifier would not keep on its own.
 """
 
@@ -17,7 +17,9 @@ from types import SimpleNamespace
 import pytest
 
 import db
-from scrapers.emulators import (
+from ailabor.config import source_config
+from ailabor.site.faces import make_datasette
+from ailabor.testing.emulators import (
     Action,
     Dataset,
     FederalBill,
@@ -27,9 +29,7 @@ from scrapers.emulators import (
     TextVersion,
     emulating,
 )
-from scrapers.site import make_datasette
-from scrapers.sources import source_config
-from scrapers.watch import BadReference, Reference, parse_reference
+from ailabor.watch import BadReference, Reference, parse_reference
 from tests.conftest import EMULATED_KEYS, REPO, CrawlResult, crawl, crawl_env
 
 AS_OF = "2025-06-01"
@@ -48,7 +48,7 @@ REPAIRS = FederalBill(119, "hr", 2794, "2025-04-10", "Bridge Repair Act",
 def ailabor(server, db_path: Path, *args: str, env: dict[str, str] | None = None) -> CrawlResult:
     """``ailabor ARGS --db DB`` as the director types it, with every upstream on the emulator, after `init`."""
     db.connect(db_path, create=True).close()
-    done = subprocess.run([sys.executable, "-m", "scrapers.cli", *args, "--db", str(db_path)],
+    done = subprocess.run([sys.executable, "-m", "ailabor.cli", *args, "--db", str(db_path)],
                           env=crawl_env(server, db_path, {**EMULATED_KEYS, **(env or {})}), cwd=REPO,
                           capture_output=True, text=True, timeout=120, check=False)
     return CrawlResult(done.returncode, done.stdout, done.stderr)

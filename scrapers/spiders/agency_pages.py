@@ -21,9 +21,9 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from scrapers.dates import parse_meeting_start
-from scrapers.items import MeetingItem
-from scrapers.sources import ConfigError, source_config
+from ailabor.config import ConfigError, source_config
+from ailabor.dates import parse_meeting_start
+from ailabor.records import MeetingItem
 from scrapers.spiders.base import TrackerSpider
 
 _HEARING = re.compile(r"\bhearings?\b", re.I)

@@ -22,14 +22,14 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 import db
-from scrapers.items import TextItem
+from ailabor.config import source_config
+from ailabor.records import TextItem
+from ailabor.redaction import guard_logging
+from ailabor.relevance import Taxonomy, load_taxonomy
+from ailabor.runs import HOLDING_RUNS, RunLog, RunOutcome
+from ailabor.store import text_backlog
 from scrapers.middlewares import origin
 from scrapers.pipelines import flush_stores
-from scrapers.redaction import guard_logging
-from scrapers.relevance import Taxonomy, load_taxonomy
-from scrapers.runs import HOLDING_RUNS, RunLog, RunOutcome
-from scrapers.sources import source_config
-from scrapers.store import text_backlog
 from scrapers.texts import MAX_DOWNLOAD_BYTES, TextUnavailable, capped, to_text
 
 logger = logging.getLogger(__name__)

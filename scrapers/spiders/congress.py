@@ -22,10 +22,20 @@ from lxml import etree
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from scrapers.items import Action, BillItem, ScreeningItem, Sponsor, Version, WatchOutcome, bill_id
-from scrapers.redaction import redact
-from scrapers.relevance import MAX_SEARCH_PHRASES
-from scrapers.sources import source_config
+from ailabor.config import source_config
+from ailabor.records import (
+    BILL_TYPES,
+    Action,
+    BillItem,
+    ScreeningItem,
+    Sponsor,
+    Version,
+    WatchOutcome,
+    bill_id,
+    bill_identifier,
+)
+from ailabor.redaction import redact
+from ailabor.relevance import MAX_SEARCH_PHRASES
 from scrapers.spiders.base import TrackerSpider, megabytes
 from scrapers.texts import strip_markup
 
@@ -34,17 +44,6 @@ logger = logging.getLogger(__name__)
 DEMO_KEY = "DEMO_KEY"
 PAGE_SIZE = 250  # the API's maximum; a larger limit silently yields 250
 
-# billType → (how a person writes it, congress.gov page segment, classification)
-BILL_TYPES: dict[str, tuple[str, str, str]] = {
-    "hr": ("H.R.", "house-bill", "bill"),
-    "s": ("S.", "senate-bill", "bill"),
-    "hjres": ("H.J.Res.", "house-joint-resolution", "joint resolution"),
-    "sjres": ("S.J.Res.", "senate-joint-resolution", "joint resolution"),
-    "hconres": ("H.Con.Res.", "house-concurrent-resolution", "concurrent resolution"),
-    "sconres": ("S.Con.Res.", "senate-concurrent-resolution", "concurrent resolution"),
-    "hres": ("H.Res.", "house-resolution", "resolution"),
-    "sres": ("S.Res.", "senate-resolution", "resolution"),
-}
 _CHAMBER = {"house": "lower", "senate": "upper"}
 
 # Sub-resource path → (its pointer in the bill detail, its data key in the response).
@@ -100,11 +99,6 @@ _LOC_COPY = re.compile(r"^[A-Z][\w/ -]{3,60}: (.+)$")
 
 
 # Pure mapping: upstream payloads → the shared model -----------------------------------------------
-
-
-def bill_identifier(bill_type: str, number: str | int) -> str:
-    """``H.R. 1234``, ``S.J.Res. 5``: the bill's name as Congress writes it (its id drops dots and spaces)."""
-    return f"{BILL_TYPES[bill_type.lower()][0]} {int(str(number))}"
 
 
 def bill_key(congress: str | int, bill_type: str, number: str | int) -> str:
@@ -541,7 +535,7 @@ class CongressApi(TrackerSpider):
     """What every spider on Congress.gov shares: the key (or DEMO_KEY), ``format=json``, the hourly quota.
 
     The key travels only in the ``X-Api-Key`` header, and any ``api_key`` a
-    printed link carries is dropped (error messages are redacted where they are stored: scrapers/redaction.py).
+    printed link carries is dropped (error messages are redacted where they are stored: ailabor/redaction.py).
     Subclasses set ``self.config`` (their sources.yml section, which holds
     ``quota_reserve``) before their first request.
     """
@@ -1061,7 +1055,7 @@ class CongressSpider(CongressApi):
             letters, _, number = str(identifier).rpartition(" ")
             bill_type = next((t for t, (written, *_) in BILL_TYPES.items() if written == letters), None)
             if bill_type is None or not number.isdigit():
-                continue  # not written by scrapers/watch.py
+                continue  # not written by ailabor/watch.py
             congress = int(session) if session else current
             fetch = BillFetch(bill_key(congress, bill_type, number), congress, bill_type, number, None,
                               watch_ref=ref)

@@ -13,8 +13,8 @@ from typing import Any
 import scrapy
 from scrapy.http import Response
 
-from scrapers.items import MeetingItem
-from scrapers.sources import source_config
+from ailabor.config import source_config
+from ailabor.records import MeetingItem
 from scrapers.spiders.congress import PAGE_SIZE, CongressApi, api_path, bill_key, ordinal
 
 # meetingStatus values that change what a member should do, written before the title.

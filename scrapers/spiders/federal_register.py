@@ -14,9 +14,9 @@ from urllib.parse import urlencode
 import scrapy
 from scrapy.http import Response
 
-from scrapers.dates import parse_meeting_start
-from scrapers.items import MeetingItem
-from scrapers.sources import source_config
+from ailabor.config import source_config
+from ailabor.dates import parse_meeting_start
+from ailabor.records import MeetingItem
 from scrapers.spiders.base import TrackerSpider
 
 OFFICIAL_BASE = "https://www.federalregister.gov/api/v1"

@@ -23,9 +23,9 @@ import scrapy
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
 
-from scrapers.items import Action, BillItem, Sponsor, Version, WatchOutcome
-from scrapers.redaction import redact
-from scrapers.sources import OPENSTATES_SESSIONS, openstates_config, source_config
+from ailabor.config import OPENSTATES_SESSIONS, openstates_config, source_config
+from ailabor.records import Action, BillItem, Sponsor, Version, WatchOutcome
+from ailabor.redaction import redact
 from scrapers.spiders.base import NOT_JSON, TrackerSpider
 
 logger = logging.getLogger(__name__)
@@ -654,7 +654,7 @@ class OpenStatesSpider(OpenStatesApi):
             self.report["reread"] = self.reread_count
         self.report.update(texts)
         if getattr(self, "sessions_fetched", None):
-            # Read back by later runs (cached_sessions); scrapers/crawl.py does not print "_" keys.
+            # Read back by later runs (cached_sessions); ailabor/crawl.py does not print "_" keys.
             self.report["_sessions"] = self.sessions_fetched
 
     # Watermark ----------------------------------------------------------------------------------

@@ -14,8 +14,8 @@ from urllib.parse import urlencode
 import scrapy
 from scrapy.http import Response
 
-from scrapers.items import MeetingItem, bill_id
-from scrapers.sources import source_config
+from ailabor.config import source_config
+from ailabor.records import MeetingItem, bill_id
 from scrapers.spiders.openstates import OpenStatesApi, OpenStatesError, jurisdiction_code
 
 INCLUDES = ("agenda", "participants", "documents", "links", "sources")

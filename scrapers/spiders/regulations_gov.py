@@ -17,11 +17,11 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from scrapers.items import MeetingItem
-from scrapers.sources import source_config
+from ailabor.config import source_config
+from ailabor.records import MeetingItem
+from ailabor.store import CONTRIBUTIONS
 from scrapers.spiders.base import NOT_JSON, TrackerSpider
 from scrapers.spiders.federal_register import meeting_kind
-from scrapers.store import CONTRIBUTIONS
 from scrapers.texts import strip_markup
 
 SOURCE = "regulations_gov"
@@ -185,7 +185,7 @@ class RegulationsGovSpider(TrackerSpider):
         self.stored_docs, refresh = self.load_stored()
         self.docket_since = self.docket_search_since()
         if self.docket_since is not None:
-            # Read back by the next run to know when the dockets were last searched (scrapers/crawl.py
+            # Read back by the next run to know when the dockets were last searched (ailabor/crawl.py
             # does not print keys starting with "_").
             self.report["_dockets_searched_at"] = datetime.now(UTC).isoformat()
         for docket in config.get("dockets") or []:

@@ -1,0 +1,1 @@
+"""The two Datasette faces (faces.py), their plugins (plugins/) and the published snapshot (publish.py)."""
