@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import reprlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from functools import cache
 from importlib.resources import files
@@ -52,6 +53,11 @@ def sources_path() -> Path | Traversable:
 def source_config(name: str, path: Path | Traversable | None = None) -> dict[str, Any]:
     """The section ``name`` of sources.yml, its value types already checked (the whole file's, at first read)."""
     return dict(_sections(path or sources_path()).get(name) or {})
+
+
+def _did_you_mean(name: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(str(name), list(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _number(value: Any) -> bool:
@@ -146,11 +152,19 @@ def _sections(path: Path | Traversable) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError(f"{path.name}: must map each source's name to its settings")
     for section, settings in data.items():
+        if section not in SETTINGS:
+            raise ConfigError(f"{path.name}: no source is called {section!r}{_did_you_mean(section, SETTINGS)};"
+                              f" the sources are: {', '.join(SETTINGS)}")
         if settings is None:
             continue
         if not isinstance(settings, dict):
             raise ConfigError(f"{path.name}: the section {section!r} must be a mapping of settings")
-        for key, kind in SETTINGS.get(section, {}).items():
+        # A misspelt setting would otherwise be ignored in silence, and its default used instead.
+        for key in settings:
+            if key not in SETTINGS[section]:
+                raise ConfigError(f"{path.name}: {section}: no setting is called {key!r}"
+                                  f"{_did_you_mean(key, SETTINGS[section])}")
+        for key, kind in SETTINGS[section].items():
             valid, wanted = _KINDS[kind]
             if key in settings and not valid(settings[key]):
                 raise ConfigError(f"{path.name}: {section}: {key} must be {wanted}, "

@@ -238,6 +238,24 @@ def test_a_wrong_value_type_in_sources_yml_stops_the_crawl_before_it_starts_and_
     assert fresh_db["crawl_runs"].count == 0 and fresh_db["crawl_errors"].count == 0
 
 
+@pytest.mark.parametrize(("mistake", "said"), [
+    ("federal_register:\n  downlaod_delay: 1\n",
+     "federal_register: no setting is called 'downlaod_delay' (did you mean 'download_delay'?)"),
+    ("federal_register:\n  colour: blue\n", "federal_register: no setting is called 'colour'"),
+    ("federal_registry:\n  download_delay: 1\n",
+     "no source is called 'federal_registry' (did you mean 'federal_register'?); the sources are: "),
+], ids=["misspelt-setting", "unknown-setting", "misspelt-source"])
+@pytest.mark.review("operator_mistake")
+def test_an_unknown_name_in_sources_yml_stops_the_crawl_before_it_starts(tmp_path, fresh_db, db_path, mistake,
+                                                                        said):
+    mistaken = tmp_path / "sources.yml"
+    mistaken.write_text(mistake)
+    line = _one_line_no_traceback(ailabor("crawl", "federal_register", "--db", str(db_path),
+                                          env={"AILABOR_SOURCES": str(mistaken), **OFFLINE}))
+    assert line.startswith(f"ailabor: sources.yml: {said}"), line
+    assert fresh_db["crawl_runs"].count == 0
+
+
 def test_a_section_that_is_a_list_stops_the_crawl_before_it_starts(tmp_path, fresh_db, db_path):
     mistaken = tmp_path / "sources.yml"
     mistaken.write_text("federal_register:\n  - download_delay: 1\n")
