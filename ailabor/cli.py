@@ -278,7 +278,8 @@ def digest(name: str, dry_run: bool, out: str | None, db_file: str | None) -> No
     sends it then). A recipient the server refused gets that digest on the
     next run, alone: a line says so for each.
     """
-    from ailabor.digest import DigestFailed, run_digest
+    from ailabor.digest.run import run_digest
+    from ailabor.digest.send import DigestFailed
 
     try:
         outcome = run_digest(name, db_file, dry_run=dry_run, out=out)

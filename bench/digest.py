@@ -5,7 +5,7 @@ bench/corpus.py, classified by the real taxonomy) stored through
 ailabor.store.Store, a first version and then a later one with new actions,
 so the events table holds bill_new, bill_action, bill_status, bill_version
 and meeting_new rows; the union takes positions on a few bills. Ours is
-ailabor.digest.select_digest + build_message (the plain-text and HTML
+ailabor.digest.select.select_digest + render.build_message (the plain-text and HTML
 bodies, CSS inlined) for the digests of digests.yml. Baselines: the SELECT
 of the same events with their bills and meetings, and that SELECT plus a
 plain f-string line per event.
@@ -29,7 +29,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[0] = str(ROOT)  # not bench/: keep this folder's file names from shadowing modules
 
 import db  # noqa: E402
-from ailabor.digest import build_message, load_digests, select_digest  # noqa: E402
+from ailabor.digest.config import load_digests  # noqa: E402
+from ailabor.digest.render import build_message  # noqa: E402
+from ailabor.digest.select import select_digest  # noqa: E402
 from ailabor.records import Action, BillItem, MeetingItem, Sponsor, Version  # noqa: E402
 from ailabor.relevance import load_taxonomy  # noqa: E402
 from ailabor.store import Store, save_topics  # noqa: E402

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 import db
-from ailabor.digest import DigestDef, select_digest
+from ailabor.digest.config import DigestDef
+from ailabor.digest.select import select_digest
 from ailabor.records import Action, BillItem
 from ailabor.relevance import load_taxonomy
 from ailabor.site.faces import make_datasette

@@ -22,7 +22,10 @@ from click.testing import CliRunner
 
 from ailabor.cli import cli
 from ailabor.config import ConfigError
-from ailabor.digest import DigestDef, DigestFailed, load_digests, run_digest, select_digest
+from ailabor.digest.config import DigestDef, load_digests
+from ailabor.digest.run import run_digest
+from ailabor.digest.select import select_digest
+from ailabor.digest.send import DigestFailed
 from ailabor.positions import set_position
 from ailabor.records import Action, BillItem, MeetingItem
 from ailabor.relevance import load_taxonomy

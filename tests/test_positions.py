@@ -7,7 +7,8 @@ from datetime import date
 from click.testing import CliRunner
 
 from ailabor.cli import cli
-from ailabor.digest import DigestDef, Position, select_digest
+from ailabor.digest.config import DigestDef
+from ailabor.digest.select import Position, select_digest
 from ailabor.records import Action, BillItem
 from ailabor.relevance import load_taxonomy
 from ailabor.store import Store

@@ -20,7 +20,8 @@ from types import SimpleNamespace
 import pytest
 
 import db
-from ailabor.digest import DigestDef, select_digest
+from ailabor.digest.config import DigestDef
+from ailabor.digest.select import select_digest
 from ailabor.records import bill_id
 from ailabor.testing.emulators import Dataset, Options, emulating, load_federal, load_states
 from scrapers.spiders.congress import bill_key
