@@ -38,8 +38,9 @@ import yaml
 
 import db
 from ailabor.config import ConfigError, read_yaml
+from ailabor.dates import utcnow
+from ailabor.records import display_id
 from ailabor.redaction import redact
-from ailabor.store import display_id, utcnow
 from db import REPO_ROOT, write_transaction
 from db.vocab import EVENT_KINDS, PRIORITIES
 

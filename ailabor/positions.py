@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from ailabor.store import display_id, utcnow
+from ailabor.dates import utcnow
+from ailabor.records import display_id
 from db import write_transaction
 from db.vocab import DEFAULT_PRIORITY, PRIORITIES, STANCES
 

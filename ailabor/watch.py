@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from ailabor.dates import utcnow
 from ailabor.records import bill_identifier
-from ailabor.store import utcnow
 from db import write_transaction
 
 US = "us"

@@ -37,7 +37,7 @@ import db  # noqa: E402
 from ailabor.relevance import load_taxonomy  # noqa: E402
 from ailabor.site.faces import datasette_command  # noqa: E402
 from ailabor.site.publish import publish  # noqa: E402
-from ailabor.store import save_topics  # noqa: E402
+from ailabor.store.writer import save_topics  # noqa: E402
 from bench.corpus import COMMITTEES, JURISDICTIONS, person, story_actions, story_text  # noqa: E402
 from db.vocab import chambers_needed, derive_status  # noqa: E402
 

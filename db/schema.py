@@ -287,7 +287,7 @@ def m005_coverage(db: sqlite_utils.Database) -> None:
     )
     db["watchlist"].create_index(["bill_id"])
     db["bills"].create_index(["source", "first_seen_at"])
-    # A text that cannot be read is tried again on later runs, a few times (ailabor/store.py text_backlog).
+    # A text that cannot be read is tried again on later runs, a few times (ailabor/store/texts.py text_backlog).
     db["crawl_errors"].create_index(["kind", "url"])
 
 

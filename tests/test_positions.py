@@ -10,7 +10,7 @@ from ailabor.cli import cli
 from ailabor.digest import DigestDef, Position, select_digest
 from ailabor.records import Action, BillItem
 from ailabor.relevance import load_taxonomy
-from ailabor.store import Store
+from ailabor.store.writer import Store
 
 TAXONOMY = load_taxonomy()
 
