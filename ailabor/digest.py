@@ -39,10 +39,9 @@ import yaml
 import db
 from ailabor.config import ConfigError, read_yaml
 from ailabor.dates import utcnow
-from ailabor.records import display_id
 from ailabor.redaction import redact
 from db import REPO_ROOT, write_transaction
-from db.vocab import EVENT_KINDS, PRIORITIES
+from db.vocab import EVENT_KINDS, PRIORITIES, display_id
 
 DIGESTS_FILE = REPO_ROOT / "digests.yml"
 TEMPLATES = REPO_ROOT / "templates" / "email"

@@ -49,11 +49,6 @@ def bill_id(jurisdiction: str, session: str, identifier: str) -> str:
     return "-".join(_ID_NOISE.sub("", str(p)).lower() for p in (jurisdiction, session, identifier))
 
 
-def display_id(jurisdiction: str, identifier: str) -> str:
-    """``CA AB 1018``: how a person writes a bill's name."""
-    return f"{jurisdiction.upper()} {identifier}"
-
-
 @dataclass
 class Action:
     date: str

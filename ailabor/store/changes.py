@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ailabor.records import BillItem, MeetingItem
-from db.vocab import chambers_needed, derive_status
+from db.vocab import chambers_needed, derive_status, display_id
 
 BILL_CONTENT = (
     "jurisdiction", "session", "identifier", "chamber", "classification", "title", "summary",
@@ -193,6 +193,7 @@ def bill_row(item: BillItem, old: dict[str, Any] | None) -> dict[str, Any]:
         "jurisdiction": item.jurisdiction.lower(),
         "session": item.session,
         "identifier": item.identifier,
+        "name": display_id(item.jurisdiction, item.identifier),
         "chamber": item.chamber,
         "classification": item.classification,
         "title": item.title.strip(),

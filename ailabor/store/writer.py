@@ -17,7 +17,7 @@ from typing import Any
 import sqlite_utils
 
 from ailabor.dates import utcnow
-from ailabor.records import BillItem, MeetingItem, ScreeningItem, TextItem, WatchOutcome, display_id
+from ailabor.records import BillItem, MeetingItem, ScreeningItem, TextItem, WatchOutcome
 from ailabor.store import events
 from ailabor.store.changes import (
     SPONSOR_COLUMNS,
@@ -177,8 +177,7 @@ class Store:
             if changes is None:
                 continue
             self._write_bill(item.id, changes)
-            name = display_id(item.jurisdiction, item.identifier)
-            self._events(events.bill_events(name, item.title, changes), bill_id=item.id)
+            self._events(events.bill_events(changes.row["name"], item.title, changes), bill_id=item.id)
             counts += Counts.of(changes.new, changes.news)
         return counts
 
