@@ -14,8 +14,11 @@ from typing import Any
 
 import sqlite_utils
 
+from ailabor.dates import utcnow
 from ailabor.relevance import Classification, Taxonomy
-from ailabor.store import LATEST_TEXT, json_list, save_topics, topic_rows, topic_tuples, utcnow
+from ailabor.store.changes import topic_rows, topic_tuples
+from ailabor.store.texts import LATEST_TEXT, json_list
+from ailabor.store.writer import save_topics
 from db import write_transaction
 
 # table, its topics table, the key column there, and the columns the classifier reads

@@ -1,9 +1,16 @@
-"""Dates and times written in prose, as upstreams print them ("Friday, January 19, 2024, from 1 p.m.")."""
+"""Dates and times: now as the database stamps it, and dates written in prose as upstreams print them
+("Friday, January 19, 2024, from 1 p.m.")."""
 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+
+
+def utcnow() -> str:
+    """Now in UTC to the second, as every stamp in the database is written."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
 
 _MONTHS = {m: i for i, m in enumerate(
     ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from ailabor.store import display_id, utcnow
+from ailabor.dates import utcnow
 from db import write_transaction
 from db.vocab import DEFAULT_PRIORITY, PRIORITIES, STANCES
 
@@ -62,13 +62,12 @@ def set_position(database: sqlite_utils.Database, bill_id: str, stance: str, pri
             "updated_at": utcnow(),
         }
         database["positions"].upsert(row, pk="bill_id")
-    return Recorded(bill["id"], display_id(bill["jurisdiction"], bill["identifier"]), row["stance"],
-                    row["priority"], row["note"], created=old is None)
+    return Recorded(bill["id"], bill["name"], row["stance"], row["priority"], row["note"], created=old is None)
 
 
 def _find_bill(database: sqlite_utils.Database, bill_id: str) -> dict:
     wanted = bill_id.strip().lower()
-    found = next(database.query("SELECT id, jurisdiction, identifier FROM bills WHERE id = ?", [wanted]), None)
+    found = next(database.query("SELECT id, name FROM bills WHERE id = ?", [wanted]), None)
     if found:
         return found
     # Someone who typed "AB 1018" or "ab1018" meant a bill whose id ends that way.

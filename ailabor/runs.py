@@ -10,8 +10,8 @@ from typing import Any
 
 import sqlite_utils
 
+from ailabor.dates import utcnow
 from ailabor.redaction import redact
-from ailabor.store import utcnow
 from db import exclusive, write_transaction
 
 MESSAGE_LENGTH = 2000

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from ailabor.dates import utcnow
 from ailabor.records import bill_identifier
-from ailabor.store import utcnow
 from db import write_transaction
+from db.vocab import display_id
 
 US = "us"
 # How Congress writes each bill type, reduced to letters: "H.R." → "hr", "S.J.Res." → "sjres".
@@ -48,7 +49,7 @@ class Reference:
     def ref(self) -> str:
         """The watchlist key: ``CA AB 2602``, ``US H.R. 2794 (119)``."""
         session = f" ({self.session})" if self.session else ""
-        return f"{self.jurisdiction.upper()} {self.identifier}{session}"
+        return f"{display_id(self.jurisdiction, self.identifier)}{session}"
 
     @property
     def source(self) -> str:

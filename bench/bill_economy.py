@@ -537,7 +537,7 @@ class Results:
 
 def text_backlog_size(db_file: Path, source: str) -> int:
     import db
-    from ailabor.store import text_backlog
+    from ailabor.store.texts import text_backlog
 
     return len(text_backlog(db.connect(db_file), source, 1_000_000))
 

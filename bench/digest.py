@@ -2,7 +2,7 @@
 
 The events are made the way crawls make them: bills and meetings (text from
 bench/corpus.py, classified by the real taxonomy) stored through
-ailabor.store.Store, a first version and then a later one with new actions,
+ailabor.store.writer.Store, a first version and then a later one with new actions,
 so the events table holds bill_new, bill_action, bill_status, bill_version
 and meeting_new rows; the union takes positions on a few bills. Ours is
 ailabor.digest.select.select_digest + render.build_message (the plain-text and HTML
@@ -34,7 +34,7 @@ from ailabor.digest.render import build_message  # noqa: E402
 from ailabor.digest.select import select_digest  # noqa: E402
 from ailabor.records import Action, BillItem, MeetingItem, Sponsor, Version  # noqa: E402
 from ailabor.relevance import load_taxonomy  # noqa: E402
-from ailabor.store import Store, save_topics  # noqa: E402
+from ailabor.store.writer import Store, save_topics  # noqa: E402
 from bench.corpus import COMMITTEES, JURISDICTIONS, person, story_text  # noqa: E402
 
 BASELINE_SQL = """

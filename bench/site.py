@@ -37,9 +37,9 @@ import db  # noqa: E402
 from ailabor.relevance import load_taxonomy  # noqa: E402
 from ailabor.site.faces import datasette_command  # noqa: E402
 from ailabor.site.publish import publish  # noqa: E402
-from ailabor.store import save_topics  # noqa: E402
+from ailabor.store.writer import save_topics  # noqa: E402
 from bench.corpus import COMMITTEES, JURISDICTIONS, person, story_actions, story_text  # noqa: E402
-from db.vocab import chambers_needed, derive_status  # noqa: E402
+from db.vocab import chambers_needed, derive_status, display_id  # noqa: E402
 
 CACHE = Path(tempfile.gettempdir()) / "ailabor-bench"
 # Bump when the generated content changes, so an old cached file is not measured as the new one.
@@ -83,7 +83,8 @@ def build(count: int, path: Path, seed: int = 17) -> None:
         verdict = taxonomy.classify(title, summary)
         subjects = [rng.choice(["Labor", "Technology", "Taxation", "Education", "Health", "Commerce"])]
         bills.append({
-            "id": bill_id, "jurisdiction": code, "session": str(year), "identifier": identifier, "chamber": chamber,
+            "id": bill_id, "jurisdiction": code, "session": str(year), "identifier": identifier,
+            "name": display_id(code, identifier), "chamber": chamber,
             "classification": "bill", "title": title, "summary": summary, "subjects": json.dumps(subjects),
             "status": progress.status, "status_date": progress.status_date, "stage_reached": progress.reached,
             "introduced_date": introduced.isoformat(),
@@ -109,7 +110,7 @@ def build(count: int, path: Path, seed: int = 17) -> None:
             topics += [{"bill_id": bill_id, "topic": t.slug, "score": t.score, "matched": json.dumps(t.matched)}
                        for t in verdict.topics]
         events.append({"detected_at": f"{introduced.isoformat()}T06:00:00Z", "kind": "bill_new", "bill_id": bill_id,
-                       "summary": f"New: {code.upper()} {identifier}: {title}", "details": "{}"})
+                       "summary": f"New: {display_id(code, identifier)}: {title}", "details": "{}"})
     events.sort(key=lambda e: e["detected_at"])  # ids grow with time, as a crawl writes them
     meetings, meeting_topics = meetings_rows(rng, taxonomy, today)
     with database.atomic():

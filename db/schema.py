@@ -16,7 +16,7 @@ from types import SimpleNamespace
 import sqlite_utils
 from sqlite_utils import Migrations
 
-from db.vocab import chambers_needed, derive_status
+from db.vocab import chambers_needed, derive_status, display_id
 
 migrations = Migrations("ailabor")
 
@@ -287,7 +287,7 @@ def m005_coverage(db: sqlite_utils.Database) -> None:
     )
     db["watchlist"].create_index(["bill_id"])
     db["bills"].create_index(["source", "first_seen_at"])
-    # A text that cannot be read is tried again on later runs, a few times (ailabor/store.py text_backlog).
+    # A text that cannot be read is tried again on later runs, a few times (ailabor/store/texts.py text_backlog).
     db["crawl_errors"].create_index(["kind", "url"])
 
 
@@ -314,6 +314,17 @@ def m007_bill_stage_reached(db: sqlite_utils.Database) -> None:
         steps = [SimpleNamespace(date=a[3], actor=a[4], classification=json.loads(a[5] or "[]")) for a in actions]
         reached.append((derive_status(steps, chambers_needed(jurisdiction, kind)).reached, bill_id))
     db.conn.executemany("UPDATE bills SET stage_reached = ? WHERE id = ?", reached)
+
+
+@migrations()
+def m008_bill_name(db: sqlite_utils.Database) -> None:
+    # A bill's name as people write it ("CA AB 1018"), stored by the store from vocab.display_id so that pages,
+    # feeds, canned queries and digests show the one rule's result instead of each spelling the rule in SQL.
+    # Bills stored before get it here by the same function.
+    db["bills"].add_column("name", str)
+    names = [(display_id(jurisdiction, identifier), bill_id)
+             for bill_id, jurisdiction, identifier in db.execute("SELECT id, jurisdiction, identifier FROM bills")]
+    db.conn.executemany("UPDATE bills SET name = ? WHERE id = ?", names)
 
 
 def migrate(db: sqlite_utils.Database) -> None:

@@ -58,6 +58,15 @@ _CLASSIFICATION_STATUS = {
 }
 
 
+def display_id(jurisdiction: str, identifier: str) -> str:
+    """``CA AB 1018``, ``US H.R. 2794``: how a person writes a bill's name.
+
+    The one rule for it: the store writes it into ``bills.name`` for pages, feeds, canned queries and
+    digests to read, and Python that has a bill in hand calls it.
+    """
+    return f"{jurisdiction.upper()} {identifier}"
+
+
 def chambers_needed(jurisdiction: str, classification: str | None) -> int:
     """How many chambers must pass a bill before it leaves the legislature.
 

@@ -14,7 +14,8 @@ from scrapy.exceptions import DropItem
 
 import db
 from ailabor.records import BillItem, InvalidItem, MeetingItem, ScreeningItem, TextItem, WatchOutcome, cap_texts
-from ailabor.store import Counts, Store, bill_fields, record_comment_deadlines, save_topics, stored_text
+from ailabor.store.texts import bill_fields, stored_text
+from ailabor.store.writer import Counts, Store, record_comment_deadlines, save_topics
 
 ITEM_TYPES = (BillItem, MeetingItem, TextItem, ScreeningItem, WatchOutcome)
 

@@ -277,7 +277,7 @@ def cases() -> list[Case]:
 
 # Crawls in forked processes -----------------------------------------------------------------------
 
-_PRELOAD = ["ailabor.cli", "ailabor.crawl", "scrapers.pipelines", "scrapers.middlewares", "ailabor.store",
+_PRELOAD = ["ailabor.cli", "ailabor.crawl", "scrapers.pipelines", "scrapers.middlewares", "ailabor.store.writer",
             "scrapy.crawler", "scrapy.core.downloader.handlers.http11", "scrapy.core.downloader.contextfactory"]
 # Set while the forkserver starts, so that its import of this module warms it up (end of the module).
 _SERVER = "AILABOR_FAULTS_FORKSERVER"

@@ -18,7 +18,7 @@ from ailabor.records import Action, BillItem
 from ailabor.relevance import load_taxonomy
 from ailabor.site.faces import make_datasette
 from ailabor.site.plugins.ailabor_site import STAGE_NAMES
-from ailabor.store import Store, save_topics
+from ailabor.store.writer import Store, save_topics
 from db.vocab import STATUSES
 
 INTRODUCED = Action("2025-01-10", "Introduced", "lower", ["introduction"])

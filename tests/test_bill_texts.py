@@ -17,7 +17,7 @@ import pytest
 
 import db
 from ailabor.config import openstates_config, source_config
-from ailabor.store import TEXT_ATTEMPTS
+from ailabor.store.texts import TEXT_ATTEMPTS
 from ailabor.testing.emulators import (
     Dataset,
     FederalBill,

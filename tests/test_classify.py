@@ -12,7 +12,7 @@ from ailabor.classify import UnknownItem, reclassify, set_override
 from ailabor.cli import cli
 from ailabor.records import BillItem
 from ailabor.relevance import DEFAULT_PATH, load_taxonomy
-from ailabor.store import Store
+from ailabor.store.writer import Store
 
 TAXONOMY = load_taxonomy()
 

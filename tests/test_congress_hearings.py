@@ -10,7 +10,7 @@ import sqlite_utils
 
 import db
 from ailabor.records import BillItem
-from ailabor.store import Store
+from ailabor.store.writer import Store
 from ailabor.testing.replay import Cassette, ReplayServer, Route
 from scrapers.spiders.congress import bill_key
 from scrapers.spiders.congress_hearings import meeting_to_item, related_bill_ids

@@ -29,7 +29,7 @@ from ailabor.digest.send import DigestFailed
 from ailabor.positions import set_position
 from ailabor.records import Action, BillItem, MeetingItem
 from ailabor.relevance import load_taxonomy
-from ailabor.store import Store, save_topics
+from ailabor.store.writer import Store, save_topics
 
 TAXONOMY = load_taxonomy()
 TODAY = date(2025, 3, 3)

@@ -13,7 +13,7 @@ import db
 from ailabor.config import OPENSTATES_JURISDICTIONS, ConfigError, openstates_config, source_config
 from ailabor.health import openstates_silent_jurisdictions, status_report
 from ailabor.relevance import load_taxonomy
-from ailabor.store import Store
+from ailabor.store.writer import Store
 from ailabor.testing.replay import Route
 from db.vocab import derive_status
 from scrapers.spiders.openstates import (

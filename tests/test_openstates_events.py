@@ -11,7 +11,7 @@ import sqlite_utils
 
 import db
 from ailabor.records import Action, BillItem
-from ailabor.store import Store
+from ailabor.store.writer import Store
 from ailabor.testing.replay import Cassette, ReplayServer, Route
 from scrapers.spiders.openstates import bill_to_item
 from scrapers.spiders.openstates_events import INCLUDES, TrackedBills, agenda_bills, event_to_meeting

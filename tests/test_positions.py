@@ -11,7 +11,7 @@ from ailabor.digest.config import DigestDef
 from ailabor.digest.select import Position, select_digest
 from ailabor.records import Action, BillItem
 from ailabor.relevance import load_taxonomy
-from ailabor.store import Store
+from ailabor.store.writer import Store
 
 TAXONOMY = load_taxonomy()
 

@@ -17,7 +17,7 @@ import db
 from ailabor.records import Action, BillItem
 from ailabor.site.faces import make_datasette
 from ailabor.site.publish import publish
-from ailabor.store import Store
+from ailabor.store.writer import Store
 from tests.conftest import REPO
 from tests.test_site import _classified, ago, build_site_db, served
 

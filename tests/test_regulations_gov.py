@@ -10,7 +10,7 @@ import pytest
 
 import db
 from ailabor.relevance import load_taxonomy
-from ailabor.store import CONTRIBUTIONS
+from ailabor.store.changes import CONTRIBUTIONS
 from ailabor.testing.replay import Cassette, ReplayServer, Route
 from scrapers import settings
 from scrapers.spiders.regulations_gov import (

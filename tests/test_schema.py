@@ -105,6 +105,19 @@ def test_bills_stored_before_the_stage_reached_column_get_it_from_their_actions(
     assert reached == {"dc-26-b1": "passed_legislature", "ca-1-ab1": "passed_chamber"}
 
 
+
+def test_bills_stored_before_the_name_column_get_it_by_the_stores_rule(db_path):
+    import sqlite_utils
+
+    old = sqlite_utils.Database(db_path)
+    migrations.apply(old, stop_before="m008_bill_name")
+    old["bills"].insert_all([
+        {"id": bill_id, "jurisdiction": jurisdiction, "identifier": identifier, "source": "t", "title": "T"}
+        for bill_id, jurisdiction, identifier in (("us-119-hr2794", "us", "H.R. 2794"), ("pr-2025-pc1", "pr", "PC 1"))])
+    old.close()
+    names = dict(db.connect(db_path).execute("SELECT id, name FROM bills").fetchall())
+    assert names == {"us-119-hr2794": "US H.R. 2794", "pr-2025-pc1": "PR PC 1"}
+
 def test_snapshot_leaves_the_unions_internal_notes_at_home(fresh_db, db_path):
     from ailabor.site.publish import publish
 

@@ -33,7 +33,7 @@ from ailabor.site.faces import (
     metadata_for,
 )
 from ailabor.site.publish import publish
-from ailabor.store import Store, save_topics
+from ailabor.store.writer import Store, save_topics
 from tests.conftest import FIXTURES, crawl
 
 TODAY = datetime.now(UTC).date()

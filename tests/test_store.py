@@ -8,7 +8,7 @@ import pytest
 
 from ailabor.records import Action, BillItem, MeetingItem, Sponsor, Version
 from ailabor.relevance import load_taxonomy
-from ailabor.store import Store, record_comment_deadlines
+from ailabor.store.writer import Store, record_comment_deadlines
 
 TAXONOMY = load_taxonomy()
 

@@ -14,11 +14,11 @@ from typing import Any
 import sqlite_utils
 
 import db
+from ailabor.dates import utcnow
 from ailabor.digest.config import DIGESTS_FILE, DigestDef, SmtpSettings, check_sender, get_digest
 from ailabor.digest.render import build_message
 from ailabor.digest.select import select_digest
 from ailabor.digest.send import DigestFailed, deliver, deliveries_after, refusals
-from ailabor.store import utcnow
 from db import write_transaction
 
 

@@ -16,8 +16,7 @@ import sqlite_utils
 from ailabor.digest.config import DigestDef
 from ailabor.digest.footer import health_flags
 from ailabor.digest.text import human_date, one_line, short_title, web_url, words
-from ailabor.store import display_id
-from db.vocab import PRIORITIES
+from db.vocab import PRIORITIES, display_id
 
 DEFAULT_SITE_URL = "http://127.0.0.1:8001"
 
@@ -142,7 +141,7 @@ WITH linked AS (
   SELECT mb.meeting_id,
          max(p.bill_id IS NOT NULL) AS watched,
          max(b.relevant = 1 OR p.bill_id IS NOT NULL) AS tracked,
-         json_group_array(upper(b.jurisdiction) || ' ' || b.identifier) AS bills
+         json_group_array(b.name) AS bills
     FROM meeting_bills mb JOIN bills b ON b.id = mb.bill_id LEFT JOIN positions p ON p.bill_id = b.id
    GROUP BY mb.meeting_id)
 SELECT m.id, m.jurisdiction, m.agency, m.source, m.kind, m.title, m.start, m.location, m.comments_close_on,

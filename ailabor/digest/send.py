@@ -9,10 +9,10 @@ from contextlib import suppress
 from email.message import EmailMessage
 from typing import Any
 
+from ailabor.dates import utcnow
 from ailabor.digest.config import SmtpSettings
 from ailabor.digest.text import one_line
 from ailabor.redaction import redact
-from ailabor.store import utcnow
 
 SMTP_TIMEOUT = 60
 

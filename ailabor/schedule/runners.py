@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import db
+from ailabor.dates import utcnow
 from ailabor.relevance import topics_path
 from ailabor.schedule.config import Job, Schedule
-from ailabor.store import utcnow
 
 logger = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from ailabor.records import TextItem
 from ailabor.redaction import guard_logging
 from ailabor.relevance import Taxonomy, load_taxonomy
 from ailabor.runs import HOLDING_RUNS, RunLog, RunOutcome
-from ailabor.store import text_backlog
+from ailabor.store.texts import text_backlog
 from scrapers.middlewares import origin
 from scrapers.pipelines import flush_stores
 from scrapers.texts import MAX_DOWNLOAD_BYTES, TextUnavailable, capped, to_text

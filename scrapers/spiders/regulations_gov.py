@@ -19,7 +19,7 @@ from twisted.python.failure import Failure
 
 from ailabor.config import source_config
 from ailabor.records import MeetingItem
-from ailabor.store import CONTRIBUTIONS
+from ailabor.store.changes import CONTRIBUTIONS
 from scrapers.spiders.base import NOT_JSON, TrackerSpider
 from scrapers.spiders.federal_register import meeting_kind
 from scrapers.texts import strip_markup

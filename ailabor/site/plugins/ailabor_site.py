@@ -306,7 +306,6 @@ async def _bill(db: Any, bill_id: str) -> dict[str, Any] | None:
         " ON m.id = mb.meeting_id WHERE mb.bill_id = ? ORDER BY m.start", [bill_id]))
     return {
         **bill,
-        "name": f"{bill['jurisdiction'].upper()} {bill['identifier']}",
         "url": _web(bill["url"]),
         "subjects": _json_list(bill["subjects"]),
         "stages": _stages(bill),
@@ -355,7 +354,7 @@ async def _meeting(db: Any, meeting_id: str) -> dict[str, Any] | None:
     for topic in topics:
         topic["matched"] = _json_list(topic["matched"])
     bills = _rows(await db.execute(
-        "SELECT b.id, upper(b.jurisdiction) || ' ' || b.identifier AS name, b.title, b.status"
+        "SELECT b.id, b.name, b.title, b.status"
         " FROM meeting_bills mb JOIN bills b ON b.id = mb.bill_id WHERE mb.meeting_id = ? ORDER BY b.id",
         [meeting_id]))
     docket = meeting["docket_id"]
