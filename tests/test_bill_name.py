@@ -12,7 +12,9 @@ import pytest
 import sqlite_utils
 
 import db
-from ailabor.digest import DigestDef, render, select_digest
+from ailabor.digest.config import DigestDef
+from ailabor.digest.render import render
+from ailabor.digest.select import select_digest
 from ailabor.records import Action, BillItem
 from ailabor.relevance import load_taxonomy
 from ailabor.site.faces import make_datasette
