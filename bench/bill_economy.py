@@ -489,7 +489,7 @@ def new_bills(plan: Plan, ds: Dataset, tax: Taxonomy, day: int) -> list[NewBill]
             relevant, how = federal_how(tax, fed)
             if relevant:
                 b = fed.bill
-                from scrapers.spiders.congress import bill_key
+                from scrapers.upstream.congress import bill_key
 
                 out.append(NewBill(bill_key(b.congress, b.type, b.number), "congress", day, how))
         else:
@@ -545,7 +545,7 @@ def text_backlog_size(db_file: Path, source: str) -> int:
 def stale_federal_texts(ds: Dataset, db_file: Path, before: dict[int, int]) -> tuple[int, int]:
     """Of the stored federal bills given a new text version during the week (``before``: visible versions at its
     start), how many have not stored it, and how many there are."""
-    from scrapers.spiders.congress import bill_key
+    from scrapers.upstream.congress import bill_key
 
     with sqlite3.connect(db_file) as conn:
         versions = Counter(r[0] for r in conn.execute("SELECT bill_id FROM versions WHERE bill_id LIKE 'us-%'"))

@@ -22,8 +22,6 @@ from ailabor.testing.replay import Cassette, ReplayServer, Route
 from db.vocab import _CLASSIFICATION_STATUS, derive_status
 from scrapers.spiders.congress import (
     Stored,
-    api_path,
-    bill_key,
     bill_to_item,
     classify_action,
     congress_on,
@@ -39,6 +37,7 @@ from scrapers.spiders.congress import (
     part_signature,
     read_billstatus,
 )
+from scrapers.upstream.congress import api_path, bill_key
 from tests.conftest import FIXTURES, crawl, shared_samples
 
 HERE = FIXTURES / "congress"

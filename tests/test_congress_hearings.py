@@ -12,8 +12,8 @@ import db
 from ailabor.records import BillItem
 from ailabor.store.writer import Store
 from ailabor.testing.replay import Cassette, ReplayServer, Route
-from scrapers.spiders.congress import bill_key
 from scrapers.spiders.congress_hearings import meeting_to_item, related_bill_ids
+from scrapers.upstream.congress import bill_key
 from tests.conftest import FIXTURES, crawl, shared_samples
 
 HERE = FIXTURES / "congress_hearings"

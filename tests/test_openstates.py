@@ -20,13 +20,11 @@ from scrapers.spiders.openstates import (
     INCLUDES,
     bill_to_item,
     build_queries,
-    jurisdiction_code,
     older_sessions,
-    rate_limit_kind,
-    request_interval,
     searchable_text,
     since_param,
 )
+from scrapers.upstream.openstates import jurisdiction_code, rate_limit_kind, request_interval
 from tests.conftest import FIXTURES, crawl, shared_samples
 
 HERE = FIXTURES / "openstates"

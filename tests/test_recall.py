@@ -24,7 +24,7 @@ from ailabor.digest.config import DigestDef
 from ailabor.digest.select import select_digest
 from ailabor.records import bill_id
 from ailabor.testing.emulators import Dataset, Options, emulating, load_federal, load_states
-from scrapers.spiders.congress import bill_key
+from scrapers.upstream.congress import bill_key
 from tests.conftest import EMULATED_KEYS, FIXTURES, crawl
 
 RECALL = FIXTURES / "recall"

@@ -7,21 +7,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import scrapy
 from scrapy.http import Response
 
-from ailabor.config import source_config
 from ailabor.records import MeetingItem
-from scrapers.spiders.congress import PAGE_SIZE, CongressApi, api_path, bill_key, ordinal
+from scrapers.upstream.congress import PAGE_SIZE, STAMP, CongressApi, api_path, bill_key, ordinal
 
 # meetingStatus values that change what a member should do, written before the title.
 _STATUS_PREFIX = {"canceled": "Canceled", "cancelled": "Canceled", "postponed": "Postponed"}
 _HEARING = re.compile(r"^\s*hearings?\b", re.I)
 _NOTICE = re.compile(r"\b(notice|agenda)\b", re.I)
-_STAMP = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def meeting_id(event_id: str | int) -> str:
@@ -134,16 +132,9 @@ class CongressHearingsSpider(CongressApi):
     name = "congress_hearings"
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        self.config = source_config(self.name)
-        self.warn_without_key()
-        now = datetime.now(UTC).replace(microsecond=0)
-        self.until = self.next_watermark = now.strftime(_STAMP)
-        if self.previous_watermark:
-            mark = datetime.fromisoformat(self.previous_watermark)
-            since = mark - timedelta(hours=float(self.config.get("overlap_hours", 2)))
-        else:
-            since = now - timedelta(days=float(self.config.get("backfill_days", 30)))
-        self.since = since.astimezone(UTC).strftime(_STAMP)
+        now = self.open_window()
+        if self.since is None:
+            self.since = (now - timedelta(days=float(self.config.get("backfill_days", 30)))).strftime(STAMP)
         self.tracked = {r[0] for r in self.run.db.execute(
             "SELECT id FROM bills WHERE jurisdiction = 'us'"
             " AND (relevant = 1 OR id IN (SELECT bill_id FROM positions))").fetchall()}

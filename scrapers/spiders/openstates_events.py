@@ -9,14 +9,13 @@ import re
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 import scrapy
 from scrapy.http import Response
 
 from ailabor.config import source_config
 from ailabor.records import MeetingItem, bill_id
-from scrapers.spiders.openstates import OpenStatesApi, OpenStatesError, jurisdiction_code
+from scrapers.upstream.openstates import OpenStatesApi, OpenStatesError, jurisdiction_code
 
 INCLUDES = ("agenda", "participants", "documents", "links", "sources")
 # Bill statuses after which no hearing can help or hurt a bill.
@@ -207,10 +206,7 @@ class OpenStatesEventsSpider(OpenStatesApi):
         if self.config["require_bills"]:
             params.append(("require_bills", "true"))
         params += [("include", name) for name in INCLUDES] + [("per_page", "20"), ("page", str(page))]
-        return scrapy.Request(
-            f"{self.base_url}/events?{urlencode(params)}", headers=self.headers, callback=self.parse,
-            errback=self.on_error, dont_filter=True, meta={"handle_httpstatus_list": [404, 429]},
-            cb_kwargs={"jurisdiction": jurisdiction, "page": page})
+        return self.listing_request("/events", params, {"jurisdiction": jurisdiction, "page": page})
 
     async def parse(self, response: Response, jurisdiction: str, page: int,
                     minute_waits: int = 0) -> AsyncIterator[Any]:
