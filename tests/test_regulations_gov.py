@@ -67,6 +67,7 @@ def two_runs(tmp_path_factory):
 # The recorded crawl ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_crawl_reads_watched_dockets_ai_terms_and_the_dockets_they_find(two_runs):
     db_path, results, hits = two_runs
     assert results[0].returncode == 0, results[0].stderr
@@ -89,6 +90,7 @@ def test_crawl_reads_watched_dockets_ai_terms_and_the_dockets_they_find(two_runs
     assert f"regulations_gov: ok: {requests} requests, 4 items, 4 new" in results[0].stdout
 
 
+@pytest.mark.slow
 def test_comment_dates_are_eastern_days_and_counts_are_kept(two_runs):
     db_path, _, _ = two_runs
     meetings = _rows(db_path)
@@ -106,6 +108,7 @@ def test_comment_dates_are_eastern_days_and_counts_are_kept(two_runs):
     assert json.loads(transcript["source_meta"])["document_type"] == "Supporting & Related Material"
 
 
+@pytest.mark.slow
 def test_watermark_is_the_newest_last_modified_date_and_the_next_run_starts_before_it_in_eastern_time(two_runs):
     db_path, results, hits = two_runs
     runs = list(db.connect(db_path).query("SELECT status, watermark FROM crawl_runs ORDER BY id"))
@@ -115,6 +118,7 @@ def test_watermark_is_the_newest_last_modified_date_and_the_next_run_starts_befo
     assert {h.query["filter[lastModifiedDate][ge]"][0] for h in hits[1] if h.query} == {"2023-12-07 04:12:40"}
 
 
+@pytest.mark.slow
 def test_second_run_with_nothing_changed_lists_documents_and_counts_open_periods_only(two_runs):
     db_path, results, hits = two_runs
     assert [h.path for h in hits[0] if h.path == "/dockets"]
@@ -125,12 +129,14 @@ def test_second_run_with_nothing_changed_lists_documents_and_counts_open_periods
     assert len(hits[1]) < len(hits[0]) / 2
 
 
+@pytest.mark.slow
 def test_second_identical_crawl_writes_no_events(two_runs):
     db_path, results, _ = two_runs
     assert "0 new, 0 updated" in results[1].stdout
     assert db.connect(db_path)["events"].count == 4
 
 
+@pytest.mark.slow
 def test_key_is_sent_as_a_header_and_never_in_urls_logs_or_the_database(two_runs):
     db_path, results, hits = two_runs
     assert all(h.headers.get("X-Api-Key") == KEY for h in hits[0])
@@ -166,6 +172,7 @@ def _only(*routes: Route) -> list[Route]:
     return [*routes, *empty, *recorded]
 
 
+@pytest.mark.slow
 def test_query_past_twenty_pages_restarts_from_the_last_modified_date_read(replay, db_path):
     docs = _listed("documents_docket_colc.json")
     full = Route("/documents", body=_listing(docs[::-1], has_next=True), content_type=JSON_API,
@@ -203,6 +210,7 @@ def _open_document(closes, count: int) -> list[Route]:
                   content_type=JSON_API)]
 
 
+@pytest.mark.slow
 def test_open_comment_period_gets_one_deadline_event_and_its_count_is_refreshed_every_run(replay, db_path):
     closes = datetime.now(UTC).date() + timedelta(days=7)
     listed = json.loads(_open_document(closes, 12)[0].body)["data"]
@@ -236,6 +244,7 @@ def _crawl_recorded(source: str, db_path) -> None:
         server.stop()
 
 
+@pytest.mark.slow
 def test_federal_register_notice_and_its_regulations_gov_document_are_one_meeting_in_either_order(tmp_path):
     merged = {}
     for order in (("federal_register", "regulations_gov"), ("regulations_gov", "federal_register")):
@@ -263,6 +272,7 @@ def test_federal_register_notice_and_its_regulations_gov_document_are_one_meetin
 # Upstream errors -----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_error_bodies_are_recorded_with_their_reason_and_the_rest_is_stored(replay, db_path):
     bad_filter = Route("/documents", status=400, body='{"errors": [{"status": "400", "title": '
                        '"Invalid filter field name: SearchTerm"}]}', query={"filter[searchTerm]": "automated decision"},
@@ -287,6 +297,7 @@ def test_error_bodies_are_recorded_with_their_reason_and_the_rest_is_stored(repl
     assert KEY not in _everything_stored(db_path) + result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_refused_key_fails_the_run_with_one_clear_message(replay, db_path):
     refused = Route("/documents", status=403, content_type="application/json",
                     body='{"error": {"code": "API_KEY_INVALID", "message": "An invalid api_key was supplied. '
@@ -302,6 +313,7 @@ def test_refused_key_fails_the_run_with_one_clear_message(replay, db_path):
     assert KEY not in result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_missing_key_skips_the_source_with_one_line(replay, db_path):
     result = crawl("regulations_gov", replay([]), db_path, env={"DATA_GOV_API_KEY": ""})
     assert result.stdout.strip() == (
