@@ -13,6 +13,7 @@ from ailabor.relevance import load_taxonomy
 from ailabor.store import CONTRIBUTIONS
 from ailabor.testing.replay import Cassette, ReplayServer, Route
 from scrapers.spiders.regulations_gov import (
+    RegulationsGovSpider,
     comment_count,
     document_to_meeting,
     eastern_date,
@@ -21,6 +22,7 @@ from scrapers.spiders.regulations_gov import (
     upstream_error,
 )
 from tests.conftest import FIXTURES, crawl, shared_samples
+from tests.factories import file_response, in_process_spider
 
 HERE = FIXTURES / "regulations_gov"
 KEY = "k3y-that-must-never-be-stored-0123456789"
@@ -390,3 +392,43 @@ def test_real_detail_maps_dates_and_the_federal_register_number():
     contribution = item.source_meta[CONTRIBUTIONS]["regulations_gov"]
     assert contribution["fields"] == {"comments_close_on": "2020-11-23", "docket_id": "FRTIB_FRDOC_0001"}
     assert contribution["meta"]["comments_received"] == 3
+
+
+# In process: a saved detail and its comment count, through the spider's callbacks ------------------------
+
+
+@pytest.fixture
+async def spider(db_path, monkeypatch):
+    monkeypatch.setenv("DATA_GOV_API_KEY", KEY)
+    spider = in_process_spider(RegulationsGovSpider, db_path)
+    asked = [request async for request in spider.start()]
+    assert asked  # the watched dockets and the AI searches
+    return spider
+
+
+def _answer(spider, name: str, path: str):
+    return file_response(f"regulations_gov/{name}.json", f"{spider.base_url}{path}")
+
+
+async def test_a_saved_detail_and_its_count_map_to_eastern_days_the_count_and_the_agency_s_name(spider):
+    [count_request] = spider.parse_detail(_answer(spider, "document_COLC-2023-0006-0001",
+                                                  "/documents/COLC-2023-0006-0001"), listed={})
+    assert count_request.url.endswith("/document-comments-received-counts/COLC-2023-0006-0001")
+    [colc] = spider.parse_count(_answer(spider, "counts_COLC-2023-0006-0001", "/counts"),
+                                **count_request.cb_kwargs)
+    # commentEndDate 2023-10-31T03:59:59Z is 11:59 p.m. on October 30 in Washington.
+    assert (colc.id, colc.comments_close_on, colc.docket_id, colc.kind) == (
+        "fr-2023-18624", "2023-10-30", "COLC-2023-0006", "request_for_comment")
+    meta = colc.source_meta[CONTRIBUTIONS]["regulations_gov"]["meta"]
+    assert (meta["comments_received"], meta["comment_start_date"], meta["document_id"]) == (
+        10310, "2023-08-30", "COLC-2023-0006-0001")
+    assert colc.agency == "Copyright Office, Library of Congress"
+    assert "digital replicas" in colc.abstract and "&ldquo;" not in colc.abstract
+
+
+async def test_a_saved_detail_without_a_comment_period_is_its_own_meeting(spider):
+    [transcript] = spider.parse_detail(_answer(spider, "document_COLC-2023-0006-0002",
+                                               "/documents/COLC-2023-0006-0002"), listed={})
+    assert transcript.id == "regsgov-COLC-2023-0006-0002"
+    assert transcript.document_url == "https://www.regulations.gov/document/COLC-2023-0006-0002"
+    assert transcript.source_meta["document_type"] == "Supporting & Related Material"
