@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
 
 import db
 from ailabor.config import SOURCES_FILE, ConfigError, source_config
+from ailabor.records import MeetingItem
 from ailabor.testing.replay import Route
-from scrapers.spiders.agency_pages import AgencyPage, page_meetings, parse_date
+from scrapers.spiders.agency_pages import AgencyPage, AgencyPagesSpider, page_meetings, parse_date
 from tests.conftest import FIXTURES, crawl
+from tests.factories import file_response, in_process_spider
 
 HERE = FIXTURES / "agency_pages"
 PAGES = {page.slug: page for page in map(AgencyPage.from_config, source_config("agency_pages")["agencies"])}
@@ -34,6 +37,7 @@ def _last_run(db_path) -> dict:
     return dict(db.connect(db_path).execute_returning_dicts("SELECT * FROM crawl_runs ORDER BY id DESC LIMIT 1")[0])
 
 
+@pytest.mark.slow
 def test_crawl_stores_every_meeting_of_both_agencies_with_absolute_links(replay, db_path):
     server = replay(HERE / "cassette.yml")
     result = _crawl(server, db_path)
@@ -60,6 +64,7 @@ def test_crawl_stores_every_meeting_of_both_agencies_with_absolute_links(replay,
     assert "agency_pages: ok: 3 requests, 6 items, 6 new" in result.stdout
 
 
+@pytest.mark.slow
 def test_unchanged_pages_are_skipped_and_a_changed_page_is_read_again(replay, db_path):
     _crawl(replay(HERE / "cassette.yml"), db_path)
     before = db.connect(db_path)["events"].count
@@ -77,6 +82,7 @@ def test_unchanged_pages_are_skipped_and_a_changed_page_is_read_again(replay, db
     assert new == [("ca-privacy-protection-agency-2025-07-24",)]
 
 
+@pytest.mark.slow
 def test_page_whose_structure_changed_fails_the_run_naming_agency_and_selector(replay, db_path):
     redesigned = Route("/civilrightscouncil/", file="agency_pages/civil_rights_council_redesigned.html")
     result = _crawl(replay([ROBOTS, redesigned, CPPA_PAGE]), db_path)
@@ -117,6 +123,7 @@ def test_page_with_an_invalid_selector_fails_the_run_naming_page_selector_and_er
     assert f"the {field} selector" in result.stdout
 
 
+@pytest.mark.slow
 def test_page_forbidden_by_robots_txt_is_not_fetched(replay, db_path):
     server = replay([Route("/robots.txt", body="User-agent: *\nDisallow: /meetings/\n", content_type="text/plain"),
                      CRC_PAGE, CPPA_PAGE])
@@ -166,3 +173,57 @@ def test_entry_with_a_missing_or_unknown_key_is_a_config_error():
     with pytest.raises(ConfigError, match="unknown keys row_selector"):
         AgencyPage.from_config({"slug": "x", "agency": "X", "start_url": "https://x.example/", "rows": "tr",
                                 "date": "td", "row_selector": "tr"})
+
+
+# In process: the spider's parse on the saved pages ------------------------------------------------------
+
+
+@pytest.fixture
+def spider(db_path):
+    spider = in_process_spider(AgencyPagesSpider, db_path)
+    spider.previous_hashes, spider.hashes, spider.broken = {}, {}, []
+    spider.report = {"pages": 0, "unchanged": 0}
+    return spider
+
+
+def _parse(spider, page: AgencyPage, name: str) -> list[MeetingItem]:
+    mirror = f"http://127.0.0.1:8000{urlsplit(page.start_url).path}"
+    return list(spider.parse(file_response(f"agency_pages/{name}.html", mirror), page=page))
+
+
+def test_saved_pages_yield_every_meeting_of_both_agencies_with_links_on_their_own_sites(spider):
+    meetings = {m.id: m for m in _parse(spider, CRC, "civil_rights_council") +
+                _parse(spider, CPPA, "privacy_protection_agency")}
+    assert sorted(meetings) == [
+        "ca-civil-rights-council-2024-02-15", "ca-civil-rights-council-2024-03-21",
+        "ca-civil-rights-council-2024-07-18",
+        "ca-privacy-protection-agency-2024-03-08", "ca-privacy-protection-agency-2024-07-16",
+        "ca-privacy-protection-agency-2025-01-08"]
+    council = meetings["ca-civil-rights-council-2024-02-15"]
+    assert (council.start, council.jurisdiction, council.kind) == ("2024-02-15T10:00", "ca", "meeting")
+    # Relative links resolve against the agency's own site, not the mirror the page came from.
+    assert council.agenda_url == ("https://calcivilrights.ca.gov/wp-content/uploads/sites/32/2024/02/"
+                                  "Civil-Rights-Council-Meeting-Agenda-2024-02-15.pdf")
+    assert council.minutes_url.endswith("Civil-Rights-Council-Meeting-Minutes-2024-02-15.pdf")
+    board = meetings["ca-privacy-protection-agency-2024-07-16"]
+    assert (board.start, board.title) == ("2024-07-16", "July 16, 2024 Board Meeting")
+    assert board.agenda_url == "https://cppa.ca.gov/meetings/materials/20240716_agenda.pdf"
+    assert board.minutes_url == "https://cppa.ca.gov/meetings/materials/20240716_minutes.pdf"
+    assert meetings["ca-privacy-protection-agency-2025-01-08"].kind == "hearing"
+    assert meetings["ca-civil-rights-council-2024-07-18"].kind == "hearing"  # "Public hearing" in its row
+    assert set(spider.hashes) == set(PAGES) and spider.report["pages"] == 2
+
+
+def test_a_saved_page_whose_rows_hash_is_the_watermark_s_yields_nothing(spider):
+    _parse(spider, CPPA, "privacy_protection_agency")
+    spider.previous_hashes = dict(spider.hashes)
+    assert _parse(spider, CPPA, "privacy_protection_agency") == []
+    assert spider.report["unchanged"] == 1
+
+
+def test_a_redesigned_page_is_unreadable_naming_agency_and_selector(spider, db_path):
+    assert _parse(spider, CRC, "civil_rights_council_redesigned") == []
+    assert spider.outcome.failed_requests == 1
+    [error] = db.connect(db_path).query("SELECT kind, message FROM crawl_errors")
+    assert error["kind"] == "structure_changed"
+    assert "California Civil Rights Council" in error["message"] and CRC.rows in error["message"]

@@ -223,6 +223,7 @@ def three_runs(tmp_path_factory) -> SimpleNamespace:
     return out
 
 
+@pytest.mark.slow
 def test_a_bill_relevant_only_by_its_pdf_text_is_stored_relevant_with_the_text(three_runs):
     database = db.connect(three_runs.after_first)
     assert three_runs.text_hits[0] == [f"{TEXT_PATH}1.pdf"]
@@ -237,6 +238,7 @@ def test_a_bill_relevant_only_by_its_pdf_text_is_stored_relevant_with_the_text(t
     assert "automated decision system" in words(text["text"])
 
 
+@pytest.mark.slow
 def test_text_requests_are_not_counted_against_the_open_states_quota(three_runs):
     daily = openstates_config(source_config("openstates"))["daily_quota"]
     details = [json.loads(r["details"]) for r in runs(db.connect(three_runs.db_path))]
@@ -245,11 +247,13 @@ def test_text_requests_are_not_counted_against_the_open_states_quota(three_runs)
     assert details[1]["quota_left"] == daily - three_runs.api_hits[0] - three_runs.api_hits[1]
 
 
+@pytest.mark.slow
 def test_a_text_already_read_is_not_fetched_again_while_its_version_is_unchanged(three_runs):
     assert three_runs.text_hits[1] == []
     assert "openstates: ok" in three_runs.results[1].stdout
 
 
+@pytest.mark.slow
 def test_the_text_of_a_new_version_is_read_when_it_appears(three_runs):
     assert three_runs.text_hits[2] == [f"{TEXT_PATH}2.html"]
     database = db.connect(three_runs.db_path)
@@ -261,6 +265,7 @@ def test_the_text_of_a_new_version_is_read_when_it_appears(three_runs):
     assert bill(database)["relevant"] == 1
 
 
+@pytest.mark.slow
 def test_reclassifying_keeps_a_bill_relevant_by_its_stored_text(three_runs, tmp_path):
     copy = tmp_path / "tracker.db"
     with sqlite3.connect(three_runs.after_first) as source, sqlite3.connect(copy) as target:
@@ -281,6 +286,7 @@ def test_reclassifying_keeps_a_bill_relevant_by_its_stored_text(three_runs, tmp_
     assert bill(database)["relevant"] == 0
 
 
+@pytest.mark.slow
 def test_a_text_that_cannot_be_fetched_is_asked_again_until_it_failed_text_attempts_times(db_path, monkeypatch):
     with emulating(Dataset(states=[text_only_bill()], as_of="2025-02-10")) as server:
         answer_text = server.openstates.answer_text
@@ -302,6 +308,7 @@ def test_a_text_that_cannot_be_fetched_is_asked_again_until_it_failed_text_attem
     assert bill(database)["relevant"] == 0  # judged on its title and abstract, which name no AI
 
 
+@pytest.mark.slow
 def test_no_text_is_read_when_the_run_may_read_none(db_path):
     with emulating(Dataset(states=[text_only_bill()], as_of="2025-02-10")) as server:
         result = crawl("openstates", server, db_path, env={**EMULATED_KEYS, "AILABOR_TEXTS_PER_RUN": "0"})

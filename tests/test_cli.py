@@ -52,6 +52,7 @@ def test_status_says_when_nothing_has_run(fresh_db, db_path):
     assert "no crawl has run yet" in result.output
 
 
+@pytest.mark.slow
 def test_demo_builds_a_database_from_shipped_responses(tmp_path):
     target = tmp_path / "demo" / "tracker.db"
     done = subprocess.run([sys.executable, "-m", "ailabor.cli", "demo", "--db", str(target), "--no-serve"],

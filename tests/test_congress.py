@@ -325,6 +325,7 @@ def three_runs(tmp_path_factory):
                            march_screened=march_screened)
 
 
+@pytest.mark.slow
 def test_first_run_keeps_ai_bills_from_titles_and_summaries_and_drops_the_rest(three_runs):
     (result, server), *_ = three_runs.runs
     assert three_runs.march_ids == AI_BILLS_MARCH
@@ -350,6 +351,7 @@ def test_first_run_keeps_ai_bills_from_titles_and_summaries_and_drops_the_rest(t
             "screened 5, text requests 5, texts read 5, congress 119") in result.stdout
 
 
+@pytest.mark.slow
 def test_bill_list_is_walked_by_update_date_with_format_json_and_the_key_in_a_header(three_runs):
     (_, server), *_ = three_runs.runs
     pages = server.requests_to("/bill/119")
@@ -371,6 +373,7 @@ def test_bill_list_is_walked_by_update_date_with_format_json_and_the_key_in_a_he
     assert others and all(h.headers.get("X-Api-Key") in (None, "DEMO_KEY") for h in others)
 
 
+@pytest.mark.slow
 def test_stored_bill_has_its_whole_story(three_runs):
     database = three_runs.db
     bill = database["bills"].get("us-118-hr6943")
@@ -388,6 +391,7 @@ def test_stored_bill_has_its_whole_story(three_runs):
     assert meta["counts"]["actions"] == {"count": 3} and len(meta["titles"]) == 3
 
 
+@pytest.mark.slow
 def test_bill_that_passes_the_house_and_becomes_law_between_runs_gets_its_events(three_runs):
     database = three_runs.db
     bill = database["bills"].get("us-119-s146")
@@ -402,6 +406,7 @@ def test_bill_that_passes_the_house_and_becomes_law_between_runs_gets_its_events
     assert database.execute("SELECT count(*) FROM actions WHERE bill_id = 'us-119-s146'").fetchone()[0] == 13
 
 
+@pytest.mark.slow
 def test_second_run_fetches_only_the_sub_resources_whose_counts_moved_following_their_pages(three_runs):
     _, (result, server), _ = three_runs.runs
     s146 = sorted(h.path for h in server.hits if h.path.startswith("/bill/119/s/146"))
@@ -422,6 +427,7 @@ def test_second_run_fetches_only_the_sub_resources_whose_counts_moved_following_
             "candidates 5, screened 2, text requests 3, texts read 3") in result.stdout
 
 
+@pytest.mark.slow
 def test_restamped_bill_costs_one_detail_request_and_writes_no_event(three_runs):
     _, (_, server), _ = three_runs.runs
     for path in ("/bill/118/s/2419", "/bill/118/hr/6943"):
@@ -434,6 +440,7 @@ def test_restamped_bill_costs_one_detail_request_and_writes_no_event(three_runs)
     assert meta["list_update"] == ["2025-06-12", "2025-06-12T13:55:02Z"]
 
 
+@pytest.mark.slow
 def test_refresh_walks_one_list_and_one_summary_feed_across_congresses_from_the_watermark(three_runs):
     _, (_, server), _ = three_runs.runs
     # The current Congress is remembered from the first run: the calendar says no new one has begun.
@@ -449,6 +456,7 @@ def test_refresh_walks_one_list_and_one_summary_feed_across_congresses_from_the_
     assert "us-117-hr6580" not in {r["id"] for r in three_runs.db.query("SELECT id FROM bills")}
 
 
+@pytest.mark.slow
 def test_refresh_with_nothing_changed_costs_the_bill_list_the_summaries_and_the_text_searches(three_runs):
     *_, (result, server) = three_runs.runs
     assert details(server) == []
@@ -498,6 +506,7 @@ def faulty_run(tmp_path_factory):
     return db_path, result, server
 
 
+@pytest.mark.slow
 def test_api_key_never_reaches_urls_logs_or_error_rows(faulty_run):
     db_path, result, server = faulty_run
     assert all(h.headers.get("X-Api-Key") == SECRET for h in congress_gov(server))
@@ -510,6 +519,7 @@ def test_api_key_never_reaches_urls_logs_or_error_rows(faulty_run):
     assert "/bill/119?" in result.stderr  # the DEBUG log does print the URLs it fetched
 
 
+@pytest.mark.slow
 def test_bad_responses_are_recorded_and_the_other_bills_stored(faulty_run):
     db_path, result, _ = faulty_run
     database = sqlite_utils.Database(db_path)
@@ -533,6 +543,7 @@ def test_the_calendar_says_when_a_new_congress_begins():
     assert congress_on(datetime(2027, 1, 3, tzinfo=UTC)) == 120
 
 
+@pytest.mark.slow
 def test_a_congress_begun_since_the_last_run_is_asked_for_and_walked_from_its_start(tmp_path):
     db_path = tmp_path / "tracker.db"
     run(MARCH, db_path)
@@ -551,6 +562,7 @@ def test_a_congress_begun_since_the_last_run_is_asked_for_and_walked_from_its_st
     assert [h.path for h in congress_gov(server)] == ["/bill", "/summaries"]
 
 
+@pytest.mark.slow
 def test_without_a_key_the_spider_runs_on_demo_key_and_says_so(tmp_path):
     result, server = run(MARCH, tmp_path / "tracker.db", CONGRESS_API_KEY="")
     assert result.returncode == 0 and "congress: ok:" in result.stdout
@@ -558,6 +570,7 @@ def test_without_a_key_the_spider_runs_on_demo_key_and_says_so(tmp_path):
     assert "CONGRESS_API_KEY is not set; using DEMO_KEY" in result.stderr
 
 
+@pytest.mark.slow
 def test_low_rate_limit_ends_the_run_partial_with_the_watermark_before_the_unstored_bill(tmp_path):
     db_path = tmp_path / "tracker.db"
     plenty = {"X-Ratelimit-Limit": "5000", "X-Ratelimit-Remaining": "4200"}
@@ -580,3 +593,28 @@ def test_low_rate_limit_ends_the_run_partial_with_the_watermark_before_the_unsto
     resumed, _ = run(MARCH, db_path)
     assert "congress: ok:" in resumed.stdout
     assert database["bills"].get("us-119-s146")["status"] == "passed_chamber"
+
+
+# In process: a saved bill and its sub-resources mapped as the crawls above store them ---------------------
+
+
+def _saved(name: str) -> dict:
+    return json.loads((FIXTURES / "congress" / f"bill_118_hr6943{name}.json").read_text())
+
+
+def test_a_saved_bill_with_its_sub_resources_maps_onto_its_whole_story():
+    item = bill_to_item(_saved("")["bill"], actions=_saved("_actions")["actions"],
+                        cosponsors=_saved("_cosponsors")["cosponsors"], subjects=_saved("_subjects")["subjects"],
+                        summaries=_saved("_summaries")["summaries"], text_versions=_saved("_text")["textVersions"],
+                        titles=_saved("_titles")["titles"])
+    assert (item.id, item.identifier, item.session) == ("us-118-hr6943", "H.R. 6943", "118")
+    assert derive_status(item.actions)[0] == "in_committee"
+    assert item.url == "https://www.congress.gov/bill/118th-congress/house-bill/6943"
+    assert item.summary.startswith("No Artificial Intelligence Fake Replicas")
+    assert sorted(item.subjects)[:2] == ["Civil actions and liability", "Commerce"]
+    assert [a.description for a in item.actions] == ["Introduced in House",
+                                                     "Referred to the House Committee on the Judiciary."]
+    assert {(s.name, s.role) for s in item.sponsors} == {("Rep. Salazar, Maria Elvira", "primary"),
+                                                        ("Rep. Dean, Madeleine", "cosponsor")}
+    assert len(item.source_meta["titles"]) == 3
+    assert load_taxonomy().classify_bill(item.title, item.other_titles, item.summary, item.subjects).relevant

@@ -50,6 +50,7 @@ def _screened(server) -> list[str]:
     return [h.path.rsplit("/", 1)[-1] for h in server.hits if BILLSTATUS.match(h.path)]
 
 
+@pytest.mark.slow
 def test_a_bill_found_only_by_its_crs_subjects_is_fetched(db_path):
     subjects = federal(101, "Fair Shifts Act", subjects=["Artificial intelligence", "Employment discrimination"],
                        policy="Labor and Employment")
@@ -63,6 +64,7 @@ def test_a_bill_found_only_by_its_crs_subjects_is_fetched(db_path):
     assert verdicts == {"us-119-hr101": 1, "us-119-hr102": 0}
 
 
+@pytest.mark.slow
 def test_a_bill_whose_official_title_names_ai_is_fetched_before_any_summary_or_text(db_path):
     official = federal(103, "Workers First Act", "To regulate the use of artificial intelligence by employers.")
     with emulating(Dataset(federal=[official], as_of=day(3))) as server:
@@ -70,6 +72,7 @@ def test_a_bill_whose_official_title_names_ai_is_fetched_before_any_summary_or_t
     assert _stored(db_path) == {"us-119-hr103": 1}
 
 
+@pytest.mark.slow
 def test_a_bill_too_new_for_billstatus_is_screened_on_its_congress_gov_titles(db_path):
     today = federal(104, "Workers First Act", "To regulate the use of artificial intelligence by employers.",
                     introduced=day(10))
@@ -84,6 +87,7 @@ def test_a_bill_too_new_for_billstatus_is_screened_on_its_congress_gov_titles(db
     assert via == "titles"
 
 
+@pytest.mark.slow
 def test_a_bill_whose_only_ai_is_in_its_text_is_found_by_the_text_search_and_judged_on_it(db_path):
     by_text = federal(105, "Fair Shifts Act", "To protect the schedules of workers.", text=WORK_TEXT)
     with emulating(Dataset(federal=[by_text], as_of=day(5))) as server:
@@ -96,6 +100,7 @@ def test_a_bill_whose_only_ai_is_in_its_text_is_found_by_the_text_search_and_jud
     assert found_in and all('"text"' in row[0] for row in found_in)
 
 
+@pytest.mark.slow
 def test_many_bills_of_one_type_are_screened_from_that_type_s_zip(db_path):
     bills = [federal(n, f"Post Office Naming Act {n}") for n in range(1, 320)]
     with emulating(Dataset(federal=bills, as_of=day(5))) as server:
@@ -139,6 +144,7 @@ def test_a_zip_past_its_size_is_refused_and_the_run_is_partial(db_path, tmp_path
     assert [url.endswith("BILLSTATUS-119-hr.zip") for (url,) in errors] == [True]
 
 
+@pytest.mark.slow
 def test_a_bill_screened_before_crs_indexed_it_is_screened_again_once_it_changes(db_path):
     late = federal(106, "Fair Shifts Act", subjects=["Artificial intelligence", "Employee hiring"])
     options = Options(subjects_lag_days=7)
@@ -156,6 +162,7 @@ def test_a_bill_screened_before_crs_indexed_it_is_screened_again_once_it_changes
     assert _screened(server) == []
 
 
+@pytest.mark.slow
 def test_a_stored_bill_s_new_text_is_read_though_its_bill_list_stamp_does_not_move(db_path):
     reported = federal(107, "Algorithmic Hiring Act", "To regulate artificial intelligence in hiring.",
                        text=WORK_TEXT)
@@ -171,6 +178,7 @@ def test_a_stored_bill_s_new_text_is_read_though_its_bill_list_stamp_does_not_mo
     assert any("BILLS-119hr107rh" in url for url in urls) and any("BILLS-119hr107ih" in url for url in urls)
 
 
+@pytest.mark.slow
 def test_a_backfill_reads_only_the_summaries_billstatus_may_lag_and_a_refresh_reads_them_from_its_watermark(
         db_path):
     bill = federal(108, "Fair Shifts Act", subjects=["Artificial intelligence", "Employee hiring"])

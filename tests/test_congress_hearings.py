@@ -64,6 +64,7 @@ def two_crawls(tmp_path_factory):
 
 # End to end ---------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_meetings_about_ai_or_on_tracked_bills_are_stored_and_the_rest_dropped(two_crawls):
     db_path, (result, server), _ = two_crawls
     assert result.returncode == 0, result.stderr
@@ -79,6 +80,7 @@ def test_meetings_about_ai_or_on_tracked_bills_are_stored_and_the_rest_dropped(t
     assert deepfakes["document_url"] == "https://www.congress.gov/event/119th-congress/senate-event/337511"
 
 
+@pytest.mark.slow
 def test_the_list_is_walked_in_the_window_with_format_json_and_the_key_in_a_header(two_crawls):
     _, (_, server), _ = two_crawls
     lists = server.requests_to("/committee-meeting/119")
@@ -90,6 +92,7 @@ def test_the_list_is_walked_in_the_window_with_format_json_and_the_key_in_a_head
     assert {h.headers.get("X-Api-Key") for h in server.hits} == {SECRET}
 
 
+@pytest.mark.slow
 def test_a_meeting_on_a_tracked_bill_is_linked_with_one_event_across_crawls(two_crawls):
     db_path, _, (second, server) = two_crawls
     database = sqlite_utils.Database(db_path)
@@ -106,6 +109,7 @@ def test_a_meeting_on_a_tracked_bill_is_linked_with_one_event_across_crawls(two_
     assert database.execute("SELECT count(*) FROM events WHERE run_id = ?", [last_run]).fetchone()[0] == 0
 
 
+@pytest.mark.slow
 def test_key_never_reaches_urls_logs_or_the_database(tmp_path):
     db_path = tmp_path / "tracker.db"
     leaky = json.loads((HERE / "committee_meetings_119.json").read_text())
@@ -124,6 +128,7 @@ def test_key_never_reaches_urls_logs_or_the_database(tmp_path):
     assert "congress_hearings: partial:" in result.stdout
 
 
+@pytest.mark.slow
 def test_without_a_key_it_runs_on_demo_key_and_says_so(tmp_path):
     result, server = run(HERE / "cassette.yml", tmp_path / "tracker.db", CONGRESS_API_KEY="")
     assert "congress_hearings: ok:" in result.stdout
@@ -131,6 +136,7 @@ def test_without_a_key_it_runs_on_demo_key_and_says_so(tmp_path):
     assert "congress_hearings: CONGRESS_API_KEY is not set; using DEMO_KEY" in result.stderr
 
 
+@pytest.mark.slow
 def test_low_rate_limit_stops_the_run_partial(tmp_path):
     low = {"X-Ratelimit-Limit": "5000", "X-Ratelimit-Remaining": "40"}
     routes = [Route("/congress/current", file="congress_current.json", headers=low)]

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from scrapy.http import Request, TextResponse
 
 import db
+from ailabor.config import source_config
 from ailabor.records import MeetingItem
 from ailabor.testing.replay import Route
-from scrapers.spiders.federal_register import document_to_meeting, meeting_kind
+from scrapers.spiders.federal_register import FederalRegisterSpider, document_to_meeting, meeting_kind
 from tests.conftest import FIXTURES, crawl, shared_samples
+from tests.factories import file_response, in_process_spider, items, requests
 
 HERE = FIXTURES / "federal_register"
 PAGE1 = Route("/documents.json", file="federal_register/documents_page1.json", query={"page": None})
@@ -32,6 +36,7 @@ def _run(db_path) -> dict:
         "SELECT * FROM crawl_runs ORDER BY id DESC LIMIT 1")[0])
 
 
+@pytest.mark.slow
 def test_crawl_stores_every_document_of_every_page(replay, db_path):
     server = replay(HERE / "cassette.yml")
     result = crawl("federal_register", server, db_path)
@@ -42,6 +47,7 @@ def test_crawl_stores_every_document_of_every_page(replay, db_path):
     assert "federal_register: ok: 2 requests, 6 items, 6 new, 0 updated, 0 errors" in result.stdout
 
 
+@pytest.mark.slow
 def test_request_asks_for_fields_agencies_types_and_ai_terms(replay, db_path):
     server = replay(HERE / "cassette.yml")
     crawl("federal_register", server, db_path)
@@ -57,6 +63,7 @@ def test_request_asks_for_fields_agencies_types_and_ai_terms(replay, db_path):
     assert query["order"] == ["oldest"]
 
 
+@pytest.mark.slow
 def test_user_agent_names_the_project_and_a_contact(replay, db_path):
     server = replay(HERE / "cassette.yml")
     crawl("federal_register", server, db_path, env={"AILABOR_CONTACT_URL": "https://union.example/tracker"})
@@ -64,6 +71,7 @@ def test_user_agent_names_the_project_and_a_contact(replay, db_path):
     assert "https://union.example/tracker" in server.hits[0].headers["User-Agent"]
 
 
+@pytest.mark.slow
 def test_documents_map_to_meeting_kinds_dates_and_dockets(replay, db_path):
     crawl("federal_register", replay(HERE / "cassette.yml"), db_path)
     meetings = _meetings(db_path)
@@ -80,6 +88,7 @@ def test_documents_map_to_meeting_kinds_dates_and_dockets(replay, db_path):
     assert meetings["fr-2024-00067"]["kind"] == "rule"
 
 
+@pytest.mark.slow
 def test_ai_and_work_notices_are_relevant_and_the_rest_are_not(replay, db_path):
     crawl("federal_register", replay(HERE / "cassette.yml"), db_path)
     meetings = _meetings(db_path)
@@ -90,6 +99,7 @@ def test_ai_and_work_notices_are_relevant_and_the_rest_are_not(replay, db_path):
     assert ("workplace-surveillance",) in topics
 
 
+@pytest.mark.slow
 def test_run_row_records_counts_status_and_watermark(replay, db_path):
     crawl("federal_register", replay(HERE / "cassette.yml"), db_path)
     run = _run(db_path)
@@ -98,6 +108,7 @@ def test_run_row_records_counts_status_and_watermark(replay, db_path):
     assert run["watermark"] == datetime.now(UTC).date().isoformat()
 
 
+@pytest.mark.slow
 def test_second_identical_crawl_adds_no_rows_and_no_events(replay, db_path):
     crawl("federal_register", replay(HERE / "cassette.yml"), db_path)
     first = db.connect(db_path)
@@ -108,6 +119,7 @@ def test_second_identical_crawl_adds_no_rows_and_no_events(replay, db_path):
     assert "0 new, 0 updated" in result.stdout
 
 
+@pytest.mark.slow
 def test_next_run_starts_from_the_watermark_minus_the_overlap(replay, db_path):
     crawl("federal_register", replay(HERE / "cassette.yml"), db_path)
     server = replay(HERE / "cassette.yml")
@@ -117,6 +129,7 @@ def test_next_run_starts_from_the_watermark_minus_the_overlap(replay, db_path):
     assert (today - datetime.fromisoformat(since).date()).days == 3
 
 
+@pytest.mark.slow
 def test_changed_document_writes_one_meeting_changed_event(replay, db_path, tmp_path):
     crawl("federal_register", replay([PAGE1, PAGE2]), db_path)
     page = json.loads((HERE / "documents_page1.json").read_text())
@@ -129,6 +142,7 @@ def test_changed_document_writes_one_meeting_changed_event(replay, db_path, tmp_
     assert "2023-10-18 → 2023-12-06" in events[0][0]
 
 
+@pytest.mark.slow
 def test_zero_hits_without_results_key_is_an_ok_empty_run(replay, db_path):
     server = replay([Route("/documents.json", file="federal_register/documents_none.json")])
     result = crawl("federal_register", server, db_path)
@@ -137,6 +151,7 @@ def test_zero_hits_without_results_key_is_an_ok_empty_run(replay, db_path):
     assert db.connect(db_path)["meetings"].count == 0
 
 
+@pytest.mark.slow
 def test_window_over_ten_thousand_hits_is_split_by_date(replay, db_path):
     today = datetime.now(UTC).date().isoformat()
     big = Route("/documents.json", body=_page([], count=12_000), times=1,
@@ -163,6 +178,7 @@ def _errors(db_path) -> list[dict]:
     return list(db.connect(db_path).query("SELECT * FROM crawl_errors"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("bad", "kind"),
     [
@@ -185,6 +201,7 @@ def test_unreadable_page_is_recorded_and_the_good_page_kept(replay, db_path, bad
     assert run["watermark"] is None
 
 
+@pytest.mark.slow
 def test_document_with_a_missing_or_wrong_field_is_rejected_alone(replay, db_path):
     page = json.loads((HERE / "documents_page2.json").read_text())
     del page["results"][0]["document_number"]
@@ -198,6 +215,7 @@ def test_document_with_a_missing_or_wrong_field_is_rejected_alone(replay, db_pat
     assert all(e["url"] for e in _errors(db_path))
 
 
+@pytest.mark.slow
 def test_bad_crawl_changes_nothing_already_stored(replay, db_path):
     crawl("federal_register", replay([PAGE1, PAGE2]), db_path)
     before = _meetings(db_path)
@@ -209,6 +227,7 @@ def test_bad_crawl_changes_nothing_already_stored(replay, db_path):
     assert _meetings(db_path) == before
 
 
+@pytest.mark.slow
 def test_429_with_retry_after_is_waited_out_then_succeeds(replay, db_path):
     limited = Route("/documents.json", status=429, body='{"error": "slow down"}', headers={"Retry-After": "1"},
                     times=1)
@@ -221,6 +240,7 @@ def test_429_with_retry_after_is_waited_out_then_succeeds(replay, db_path):
     assert "waiting 1.0s before retrying" in result.stderr
 
 
+@pytest.mark.slow
 def test_unreachable_upstream_fails_the_run_with_a_clear_message(fresh_db, db_path, tmp_path):
     import subprocess
     import sys
@@ -292,6 +312,7 @@ def _refuse(db_path, meeting_id: str) -> None:
     database.close()
 
 
+@pytest.mark.slow
 def test_item_the_database_refuses_is_recorded_and_the_batch_goes_on(replay, db_path):
     _refuse(db_path, "fr-2023-18624")
     crawl("federal_register", replay(HERE / "cassette.yml"), db_path)
@@ -416,7 +437,99 @@ def test_a_next_page_off_the_upstream_is_not_followed_and_holds_the_watermark(li
     assert len(_meetings(db_path)) == len(page["results"])
 
 
+@pytest.mark.slow
 def test_a_next_page_on_the_official_address_is_read_from_the_configured_upstream(replay, db_path):
     server = replay(HERE / "cassette.yml")
     crawl("federal_register", server, db_path)
     assert _run(db_path)["status"] == "ok" and server.requests_to("/documents")
+
+
+# In process: the parser on saved pages ----------------------------------------------------------------
+# The crawls above prove the run (its row, watermark, events, retries); these prove what a page becomes.
+
+SINCE, UNTIL = date(2023, 1, 1), date(2024, 6, 30)
+
+
+@pytest.fixture
+def spider(db_path):
+    spider = in_process_spider(FederalRegisterSpider, db_path)
+    spider.config = source_config("federal_register")
+    return spider
+
+
+def _parse(spider, body_or_file: str, *, first: bool = True) -> list:
+    url = f"{spider.base_url}/documents.json?page=1"
+    if body_or_file.endswith(".json"):
+        response = file_response(f"federal_register/{body_or_file}", url)
+    else:
+        response = TextResponse(url, body=body_or_file.encode(), encoding="utf-8", request=Request(url))
+    return list(spider.parse(response, since=SINCE, until=UNTIL, first=first))
+
+
+def test_a_page_yields_each_document_as_a_meeting_and_asks_for_the_next_page(spider):
+    first = _parse(spider, "documents_page1.json")
+    last = _parse(spider, "documents_page2.json", first=False)
+    assert [m.id for m in items(first, MeetingItem)] == ["fr-2023-01381", "fr-2023-18624", "fr-2023-09233"]
+    assert len(items(last, MeetingItem)) == 3
+    [next_page] = requests(first)
+    assert next_page.url.startswith(f"{spider.base_url}/documents?") and "page=2" in next_page.url
+    assert requests(last) == []
+    assert spider.outcome.failed_requests == spider.outcome.lost_items == 0
+
+
+def test_saved_documents_map_to_meeting_kinds_dates_and_dockets(spider):
+    meetings = {m.id: m for m in items(_parse(spider, "documents_page1.json") +
+                                       _parse(spider, "documents_page2.json", first=False), MeetingItem)}
+    eeoc = meetings["fr-2023-01381"]
+    assert (eeoc.kind, eeoc.start) == ("meeting", "2023-01-31T10:00")
+    assert eeoc.agency == "Equal Employment Opportunity Commission"
+    copyright_noi = meetings["fr-2023-18624"]
+    assert (copyright_noi.kind, copyright_noi.comments_close_on) == ("request_for_comment", "2023-10-18")
+    assert (copyright_noi.docket_id, copyright_noi.agency_slug) == ("COLC-2023-0006",
+                                                                    "copyright-office-library-of-congress")
+    assert meetings["fr-2024-00116"].start == "2024-01-19T13:00"
+    assert meetings["fr-2024-02167"].kind == "proposed_rule"
+    assert meetings["fr-2024-00067"].kind == "rule"
+
+
+def test_the_window_request_asks_for_fields_agencies_types_and_ai_terms(spider):
+    query = parse_qs(urlsplit(spider.window_request(SINCE, UNTIL).url).query)
+    assert "document_number" in query["fields[]"] and "comments_close_on" in query["fields[]"]
+    assert {"equal-employment-opportunity-commission", "federal-motor-carrier-safety-administration",
+            "consumer-financial-protection-bureau", "executive-office-of-the-president"} <= set(
+        query["conditions[agencies][]"])
+    assert query["conditions[type][]"] == ["NOTICE", "PRORULE", "RULE", "PRESDOCU"]
+    assert '"artificial intelligence"' in query["conditions[term]"][0]
+    assert query["order"] == ["oldest"]
+    assert (query["conditions[publication_date][gte]"], query["conditions[publication_date][lte]"]) == (
+        ["2023-01-01"], ["2024-06-30"])
+
+
+def test_zero_hits_without_a_results_key_yield_nothing_and_lose_nothing(spider):
+    assert _parse(spider, "documents_none.json") == []
+    assert spider.outcome.failed_requests == spider.outcome.lost_items == 0
+
+
+def test_over_ten_thousand_hits_split_the_window_into_two_adjacent_halves(spider):
+    halves = requests(_parse(spider, _page([], count=12_000)))
+    windows = [parse_qs(urlsplit(r.url).query) for r in halves]
+    (a_from, a_to), (b_from, b_to) = [(w["conditions[publication_date][gte]"][0],
+                                       w["conditions[publication_date][lte]"][0]) for w in windows]
+    assert (a_from, b_to) == ("2023-01-01", "2024-06-30")
+    assert date.fromisoformat(b_from) == date.fromisoformat(a_to) + timedelta(days=1)
+
+
+def test_an_html_page_instead_of_json_is_a_failed_request_recorded_by_kind(spider, db_path):
+    assert _parse(spider, "<!DOCTYPE html><html><body>Request Access</body></html>") == []
+    assert spider.outcome.failed_requests == 1
+    assert [e["kind"] for e in db.connect(db_path).query("SELECT kind FROM crawl_errors")] == [
+        "html_instead_of_json"]
+
+
+def test_a_document_without_its_number_is_rejected_alone(spider, db_path):
+    page = json.loads((HERE / "documents_page1.json").read_text())
+    del page["results"][0]["document_number"]
+    meetings = items(_parse(spider, json.dumps(page)), MeetingItem)
+    assert [m.id for m in meetings] == ["fr-2023-18624", "fr-2023-09233"]
+    assert spider.outcome.lost_items == 1
+    assert [e["kind"] for e in db.connect(db_path).query("SELECT kind FROM crawl_errors")] == ["bad_document"]

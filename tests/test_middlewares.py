@@ -49,6 +49,7 @@ def self_signed_https(tmp_path):
     server.shutdown()
 
 
+@pytest.mark.slow
 def test_a_certificate_no_trust_store_vouches_for_is_refused(self_signed_https, fresh_db, db_path):
     done = subprocess.run([sys.executable, "-m", "ailabor.cli", "crawl", "federal_register", "--db", str(db_path)],
                           env=dict(os.environ, FEDERAL_REGISTER_API_URL=self_signed_https, AILABOR_RETRY_BACKOFF="0.05",
@@ -96,6 +97,7 @@ def test_the_api_key_does_not_follow_a_redirect_to_another_host(source, replay, 
     assert [h.headers for h in elsewhere.hits if KEY in " ".join(h.headers.values())] == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("source", list(KEYED))
 def test_the_api_key_follows_a_redirect_within_the_upstream(source, replay, db_path):
     path = KEYED[source][1]

@@ -83,6 +83,7 @@ def _of_kind(server, kind: str) -> list:
 
 # End to end ---------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_first_crawl_stores_bills_of_every_page_from_many_jurisdictions(replay, db_path):
     server = replay(HERE / "cassette.yml")
     result = crawl("openstates", server, db_path, env=ENV)
@@ -99,6 +100,7 @@ def test_first_crawl_stores_bills_of_every_page_from_many_jurisdictions(replay, 
             f"skipped older sessions 1, quota left {250 - requests}, reread 0") in result.stdout
 
 
+@pytest.mark.slow
 def test_nationwide_searches_reach_every_ai_phrase_and_ask_for_every_include_with_the_key_in_a_header(
         replay, db_path):
     server = replay(HERE / "cassette.yml")
@@ -120,6 +122,7 @@ def test_nationwide_searches_reach_every_ai_phrase_and_ask_for_every_include_wit
         assert ENV["OPENSTATES_API_KEY"] not in json.dumps(hit.query) + hit.path
 
 
+@pytest.mark.slow
 def test_bills_map_ids_chambers_pages_and_children(replay, db_path):
     crawl("openstates", replay(HERE / "cassette.yml"), db_path, env=ENV)
     database = _db(db_path)
@@ -150,6 +153,7 @@ def test_bills_map_ids_chambers_pages_and_children(replay, db_path):
     assert (dc["chamber"], dc["url"]) == ("legislature", "https://openstates.org/dc/bills/25/B25-0114/")
 
 
+@pytest.mark.slow
 def test_stored_status_follows_actions_per_chamber(replay, db_path):
     crawl("openstates", replay(HERE / "cassette.yml"), db_path, env=ENV)
     status = {bill_id: row["status"] for bill_id, row in _bills(db_path).items()}
@@ -160,6 +164,7 @@ def test_stored_status_follows_actions_per_chamber(replay, db_path):
     assert (status["nj-221-s1588"], status["ca-20232024-ab2930"]) == ("in_committee", "failed")
 
 
+@pytest.mark.slow
 def test_ai_bills_not_about_work_are_stored_as_not_relevant(replay, db_path):
     crawl("openstates", replay(HERE / "cassette.yml"), db_path, env=ENV)
     bills = _bills(db_path)
@@ -170,6 +175,7 @@ def test_ai_bills_not_about_work_are_stored_as_not_relevant(replay, db_path):
     assert ("digital-replicas",) in topics
 
 
+@pytest.mark.slow
 def test_a_run_with_nothing_new_costs_one_request_per_search_and_scan(replay, db_path):
     first = replay(HERE / "cassette.yml")
     crawl("openstates", first, db_path, env=ENV)
@@ -195,6 +201,7 @@ def test_a_run_with_nothing_new_costs_one_request_per_search_and_scan(replay, db
     assert _db(db_path)["events"].count == events
 
 
+@pytest.mark.slow
 def test_a_changed_bill_writes_its_new_action_and_status(replay, db_path):
     sb7 = _bill("SB 7")
     presented = dict(sb7, actions=sb7["actions"][:-1], updated_at="2025-09-18T07:02:11.004211+00:00")
@@ -212,6 +219,7 @@ def test_a_changed_bill_writes_its_new_action_and_status(replay, db_path):
                       {"kind": "bill_status", "summary": "CA SB 7 moved from passed_legislature to vetoed"}]
 
 
+@pytest.mark.slow
 def test_daily_limit_mid_crawl_is_partial_and_the_next_run_resumes_without_gaps_or_duplicates(replay, db_path):
     daily = Route("/bills", status=429, query={"page": "2"},
                   body=json.dumps({"detail": "exceeded limit of 250/day: 251"}))
@@ -239,6 +247,7 @@ def test_daily_limit_mid_crawl_is_partial_and_the_next_run_resumes_without_gaps_
     assert _run(db_path)["watermark"] == ALL_BILLS[-1]["updated_at"]
 
 
+@pytest.mark.slow
 def test_a_bill_broken_upstream_holds_the_watermark_for_two_runs_then_no_longer(replay, db_path):
     bills = [_bill("SB 7"), dict(_bill("AB 2602"), title=None)]
     bills.sort(key=lambda b: b["updated_at"])
@@ -258,6 +267,7 @@ def test_a_bill_broken_upstream_holds_the_watermark_for_two_runs_then_no_longer(
     assert set(_bills(db_path)) == {"ca-20252026-sb7"}
 
 
+@pytest.mark.slow
 def test_another_bill_broken_in_the_third_run_holds_the_watermark_again(replay, db_path):
     sb7, ab2602 = _bill("SB 7"), _bill("AB 2602")
     changed_sb7 = dict(sb7, title=None, updated_at="2025-10-20T09:00:00.000001+00:00")
@@ -271,6 +281,7 @@ def test_another_bill_broken_in_the_third_run_holds_the_watermark_again(replay, 
                              "no longer holding the watermark"
 
 
+@pytest.mark.slow
 def test_a_per_minute_limit_is_waited_out(replay, db_path):
     minute = Route("/bills", status=429, query={"page": "2"}, times=1,
                    body=json.dumps({"detail": "exceeded limit of 10/min: 11"}))
@@ -282,6 +293,7 @@ def test_a_per_minute_limit_is_waited_out(replay, db_path):
     assert _db(db_path)["crawl_errors"].count == 0
 
 
+@pytest.mark.slow
 def test_a_bill_that_moves_pages_mid_run_keeps_the_watermark_back(replay, db_path):
     moved = dict(_bill("AB 2602"), updated_at="2025-10-20T09:00:00.000001+00:00")
     page2 = Route("/bills", body=_page(PAGE2["results"] + [moved], 2, 24), query={"page": "2"})
@@ -290,6 +302,7 @@ def test_a_bill_that_moves_pages_mid_run_keeps_the_watermark_back(replay, db_pat
     assert (run["status"], run["watermark"]) == ("ok", None)  # the next run re-reads the whole window
 
 
+@pytest.mark.slow
 def test_sessions_are_fetched_once_a_week_not_by_every_run_that_meets_a_new_bill(replay, db_path):
     crawl("openstates", replay(HERE / "cassette.yml"), db_path, env=ENV)
     # A bill of an older session, new to the database: telling its session apart needs the sessions list.
@@ -310,6 +323,7 @@ def test_sessions_are_fetched_once_a_week_not_by_every_run_that_meets_a_new_bill
     assert [h.path for h in third.hits].count("/jurisdictions") == 1
 
 
+@pytest.mark.slow
 def test_a_tracked_bill_of_an_older_session_is_still_updated(replay, db_path, fresh_db):
     hb53 = _bill("HB 53", "102nd")
     Store(fresh_db).save([bill_to_item(dict(hb53, updated_at="2023-05-01T00:00:00+00:00", actions=[]))])
@@ -318,6 +332,7 @@ def test_a_tracked_bill_of_an_older_session_is_still_updated(replay, db_path, fr
     assert _bills(db_path)["il-102nd-hb53"]["status"] == "enacted"
 
 
+@pytest.mark.slow
 def test_missing_key_skips_the_source_with_one_line(replay, db_path):
     server = replay(HERE / "cassette.yml")
     result = crawl("openstates", server, db_path, env={"OPENSTATES_API_KEY": ""})
@@ -327,6 +342,7 @@ def test_missing_key_skips_the_source_with_one_line(replay, db_path):
     assert server.hits == []
 
 
+@pytest.mark.slow
 def test_status_lists_the_jurisdictions_that_sent_no_bills(replay, db_path):
     crawl("openstates", replay(HERE / "cassette.yml"), db_path, env=ENV)
     line = openstates_silent_jurisdictions(_db(db_path))
@@ -500,3 +516,45 @@ def test_a_version_link_that_is_not_a_web_address_is_dropped_and_the_bill_kept(r
     assert [(e["kind"], "ftp://leginfo" in e["message"]) for e in errors] == [("bad_version", True)]
     assert errors[0]["url"] and errors[0]["message"].startswith("ca-20232024-ab2602: ")
     assert _run(db_path)["status"] == "ok"
+
+
+# In process: saved bills mapped as the crawls above store them -------------------------------------------
+
+SAVED = {item.id: item for item in (bill_to_item(bill) for bill in ALL_BILLS)}
+
+
+def test_saved_bills_map_ids_chambers_pages_and_children():
+    ab2602 = SAVED["ca-20232024-ab2602"]
+    assert (ab2602.jurisdiction, ab2602.session, ab2602.identifier, ab2602.chamber) == (
+        "ca", "20232024", "AB 2602", "lower")
+    assert ab2602.summary.startswith("This bill would provide that a provision in an agreement")
+    assert sorted(ab2602.subjects) == ["Entertainment", "Labor"]
+    assert ab2602.url == "https://leginfo.legislature.ca.gov/faces/billNavClient.xhtml?bill_id=202320240AB2602"
+    assert ab2602.introduced_date == "2024-02-14"
+    assert ab2602.source_meta["openstates_url"] == "https://openstates.org/ca/bills/20232024/AB2602/"
+    assert {(s.name, s.role, s.party, s.district) for s in ab2602.sponsors} == {
+        ("Ash Kalra", "primary", "Democratic", "25"), ("Rebecca Bauer-Kahan", "cosponsor", "Democratic", "16")}
+    assert [a.actor for a in ab2602.actions] == ["lower", "lower", "lower", "upper", "upper", "lower", "lower",
+                                                 "executive", "executive"]
+    assert ab2602.actions[-1].classification == ["became-law"]
+    assert sorted((v.note, v.date, v.media_type) for v in ab2602.versions) == [
+        ("Chaptered", "2024-09-17", "application/pdf"), ("Enrolled", "2024-09-03", "application/pdf"),
+        ("Introduced", "2024-02-14", "application/pdf")]
+    # Each link of a version is a version: IL's public act comes as PDF and HTML.
+    assert sorted(v.media_type for v in SAVED["il-103rd-hb3773"].versions) == [
+        "application/pdf", "text/html", "text/html"]
+    dc = SAVED["dc-25-b250114"]
+    assert (dc.chamber, dc.url) == ("legislature", "https://openstates.org/dc/bills/25/B25-0114/")
+
+
+def test_saved_ai_bills_not_about_work_are_judged_not_relevant():
+    taxonomy = load_taxonomy()
+
+    def judged(bill_id: str):
+        bill = SAVED[bill_id]
+        return taxonomy.classify_bill(bill.title, bill.other_titles, bill.summary, bill.subjects, None)
+
+    for rejected in ("mn-20232024-hf1370", "fl-2024-hb919", "ut-2024-sb149", "tx-89-hb149"):
+        assert not judged(rejected).relevant, rejected
+    replicas = judged("ca-20232024-ab2602")
+    assert replicas.relevant and "digital-replicas" in [t.slug for t in replicas.topics]

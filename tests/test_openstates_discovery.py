@@ -50,6 +50,7 @@ def _run(db_path: Path) -> dict:
     return next(db.connect(db_path).query("SELECT * FROM crawl_runs WHERE source = 'openstates' ORDER BY id DESC"))
 
 
+@pytest.mark.slow
 def test_a_bill_amended_away_from_ai_is_still_followed_by_its_number(db_path):
     """A gut-and-amend: the searches stop finding the bill, its new action still arrives."""
     gutted = bill("A 100", "Employment: automated decision systems.", AI_AT_WORK, versions=[
@@ -75,6 +76,7 @@ def test_a_bill_amended_away_from_ai_is_still_followed_by_its_number(db_path):
     assert any("Passed the Assembly" in a for a in actions)
 
 
+@pytest.mark.slow
 def test_followed_bills_are_re_read_twenty_to_a_request_per_jurisdiction(db_path):
     many = [bill(f"A {n}", f"Workers: automated decision systems ({n}).", AI_AT_WORK) for n in range(1, 26)]
     # Found by the searches days later: the searches' next window starts after the followed bills'.
@@ -93,6 +95,7 @@ def test_followed_bills_are_re_read_twenty_to_a_request_per_jurisdiction(db_path
     assert json.loads(_run(db_path)["details"])["reread"] == 26
 
 
+@pytest.mark.slow
 def test_a_phrase_added_to_topics_yml_is_searched_from_the_backfill_start(db_path, tmp_path):
     old = bill("A 1", "Employment: automated decision systems.", AI_AT_WORK)
     # Relevant by the classifier's new phrase only: no search of the old taxonomy finds it.
@@ -116,6 +119,7 @@ def test_a_phrase_added_to_topics_yml_is_searched_from_the_backfill_start(db_pat
     assert _bills(db_path)["nj-2026-a2"]["relevant"] == 1
 
 
+@pytest.mark.slow
 def test_the_day_budget_stops_the_run_before_the_hearings_reserve_and_the_next_day_resumes(db_path):
     bills = [bill(f"A {n}", f"Employment: automated decision systems ({n}).", AI_AT_WORK) for n in range(1, 140)]
     dataset = Dataset(states=bills, as_of=day(5))
@@ -143,6 +147,7 @@ def _today() -> str:
     return datetime.now(UTC).isoformat()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("jurisdiction", ["hi", "ca"])
 def test_a_title_scan_finds_bills_the_search_cannot(db_path, jurisdiction):
     """Hawaii's texts are not searchable; a California bill gutted into AI was indexed as it first read."""

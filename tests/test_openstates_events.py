@@ -85,6 +85,7 @@ def two_crawls(tmp_path_factory):
 
 # End to end ---------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_only_jurisdictions_with_pending_tracked_bills_are_asked(two_crawls):
     _, results, servers = two_crawls
     assert results[0].returncode == 0, results[0].stderr
@@ -98,12 +99,14 @@ def test_only_jurisdictions_with_pending_tracked_bills_are_asked(two_crawls):
         assert hit.query["after"][0] < hit.query["before"][0]
 
 
+@pytest.mark.slow
 def test_quota_is_counted_with_the_bills_spider_on_the_same_key(two_crawls):
     _, results, _ = two_crawls
     assert ("openstates_events: ok: 4 requests, 4 items, 4 new, 0 updated, 0 errors, jurisdictions 3, "
             "events 5, kept 4, quota left 6") in results[0].stdout
 
 
+@pytest.mark.slow
 def test_a_hearing_listing_a_tracked_bill_is_linked_with_one_event_across_crawls(two_crawls):
     db_path, results, _ = two_crawls
     database = _db(db_path)
@@ -120,6 +123,7 @@ def test_a_hearing_listing_a_tracked_bill_is_linked_with_one_event_across_crawls
     assert database.execute("SELECT count(*) FROM events WHERE run_id = ?", [second_run]).fetchone()[0] == 0
 
 
+@pytest.mark.slow
 def test_hearings_without_a_tracked_bill_or_ai_are_not_stored(two_crawls):
     db_path, _, _ = two_crawls
     stored = {r["id"]: r for r in _db(db_path).query("SELECT * FROM meetings")}
@@ -131,6 +135,7 @@ def test_hearings_without_a_tracked_bill_or_ai_are_not_stored(two_crawls):
     assert hearing["source"] == "openstates_events" and hearing["relevant"] == 1
 
 
+@pytest.mark.slow
 def test_the_watermark_is_the_day_of_the_run_and_the_next_run_reads_from_the_day_before(two_crawls):
     db_path, _, servers = two_crawls
     today = datetime.now(UTC).date()
@@ -139,6 +144,7 @@ def test_the_watermark_is_the_day_of_the_run_and_the_next_run_reads_from_the_day
     assert (today - datetime.fromisoformat(after).date()).days == 1
 
 
+@pytest.mark.slow
 def test_key_travels_only_in_a_header_never_in_urls_logs_or_the_database(two_crawls):
     db_path, results, servers = two_crawls
     for hit in servers[0].hits + servers[1].hits:
@@ -149,6 +155,7 @@ def test_key_travels_only_in_a_header_never_in_urls_logs_or_the_database(two_cra
     assert SECRET not in "\n".join(_db(db_path).conn.iterdump())
 
 
+@pytest.mark.slow
 def test_daily_limit_ends_the_run_partial_and_keeps_the_watermark(replay, db_path):
     seed(db_path)
     daily = Route("/events", status=429, query={"jurisdiction": "il"},
@@ -160,6 +167,7 @@ def test_daily_limit_ends_the_run_partial_and_keeps_the_watermark(replay, db_pat
     assert (_run(db_path)["status"], _run(db_path)["watermark"]) == ("partial", None)
 
 
+@pytest.mark.slow
 def test_a_per_minute_limit_is_waited_out(replay, db_path):
     seed(db_path)
     minute = Route("/events", status=429, query={"jurisdiction": "ny"}, times=1,
@@ -170,6 +178,7 @@ def test_a_per_minute_limit_is_waited_out(replay, db_path):
     assert [h.status for h in server.hits if h.query["jurisdiction"] == ["ny"]] == [429, 200]
 
 
+@pytest.mark.slow
 def test_without_pending_tracked_bills_nothing_is_asked_and_the_run_is_ok(replay, db_path):
     server = replay(HERE / "cassette.yml")
     result = crawl("openstates_events", server, db_path, env=ENV)

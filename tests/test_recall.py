@@ -96,11 +96,13 @@ def recall(tmp_path_factory) -> SimpleNamespace:
     return found
 
 
+@pytest.mark.slow
 def test_every_run_completes(recall):
     for (source, day), result in recall.results.items():
         assert f"{source}: ok" in result.stdout, (day, result.stdout)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("level", ["federal", "state"])
 def test_relevant_bills_are_stored_as_relevant_and_few_others(recall, level):
     among = {k for k in recall.facts if k.startswith("us-") == (level == "federal")}
@@ -109,6 +111,7 @@ def test_relevant_bills_are_stored_as_relevant_and_few_others(recall, level):
     assert alarms <= FALSE_ALARM_LIMIT, f"{level} false alarms {alarms:.2f}: {false}"
 
 
+@pytest.mark.slow
 def test_one_crawl_finds_what_was_upstream_on_day_one(recall):
     """The issue's measure: after a single (first) crawl, the bills that already existed."""
     among = {k for k, (_, first, _) in recall.facts.items() if first <= DAY_ONE}
@@ -117,6 +120,7 @@ def test_one_crawl_finds_what_was_upstream_on_day_one(recall):
     assert alarms <= FALSE_ALARM_LIMIT, f"false alarms after one crawl {alarms:.2f}: {false}"
 
 
+@pytest.mark.slow
 def test_the_next_digest_tells_every_relevant_bill_that_appeared_since(recall):
     told = {item.id for section in recall.digest.sections for item in section.items}
     new = {k for k, (relevant, first, _) in recall.facts.items()
@@ -125,6 +129,7 @@ def test_the_next_digest_tells_every_relevant_bill_that_appeared_since(recall):
     assert new <= told, sorted(new - told)
 
 
+@pytest.mark.slow
 def test_bills_are_judged_on_their_text(recall):
     """Texts were read, and some bills are relevant only because of what their text says."""
     texts = recall.db.execute("SELECT count(DISTINCT bill_id) FROM bill_texts").fetchone()[0]

@@ -14,6 +14,7 @@ from ailabor.store.changes import CONTRIBUTIONS
 from ailabor.testing.replay import Cassette, ReplayServer, Route
 from scrapers import settings
 from scrapers.spiders.regulations_gov import (
+    RegulationsGovSpider,
     comment_count,
     document_to_meeting,
     eastern_date,
@@ -22,6 +23,7 @@ from scrapers.spiders.regulations_gov import (
     upstream_error,
 )
 from tests.conftest import FIXTURES, crawl, shared_samples
+from tests.factories import file_response, in_process_spider
 
 HERE = FIXTURES / "regulations_gov"
 KEY = "k3y-that-must-never-be-stored-0123456789"
@@ -68,6 +70,7 @@ def two_runs(tmp_path_factory):
 # The recorded crawl ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_crawl_reads_watched_dockets_ai_terms_and_the_dockets_they_find(two_runs):
     db_path, results, hits = two_runs
     assert results[0].returncode == 0, results[0].stderr
@@ -90,6 +93,7 @@ def test_crawl_reads_watched_dockets_ai_terms_and_the_dockets_they_find(two_runs
     assert f"regulations_gov: ok: {requests} requests, 4 items, 4 new" in results[0].stdout
 
 
+@pytest.mark.slow
 def test_comment_dates_are_eastern_days_and_counts_are_kept(two_runs):
     db_path, _, _ = two_runs
     meetings = _rows(db_path)
@@ -107,6 +111,7 @@ def test_comment_dates_are_eastern_days_and_counts_are_kept(two_runs):
     assert json.loads(transcript["source_meta"])["document_type"] == "Supporting & Related Material"
 
 
+@pytest.mark.slow
 def test_watermark_is_the_newest_last_modified_date_and_the_next_run_starts_before_it_in_eastern_time(two_runs):
     db_path, results, hits = two_runs
     runs = list(db.connect(db_path).query("SELECT status, watermark FROM crawl_runs ORDER BY id"))
@@ -116,6 +121,7 @@ def test_watermark_is_the_newest_last_modified_date_and_the_next_run_starts_befo
     assert {h.query["filter[lastModifiedDate][ge]"][0] for h in hits[1] if h.query} == {"2023-12-07 04:12:40"}
 
 
+@pytest.mark.slow
 def test_second_run_with_nothing_changed_lists_documents_and_counts_open_periods_only(two_runs):
     db_path, results, hits = two_runs
     assert [h.path for h in hits[0] if h.path == "/dockets"]
@@ -126,12 +132,14 @@ def test_second_run_with_nothing_changed_lists_documents_and_counts_open_periods
     assert len(hits[1]) < len(hits[0]) / 2
 
 
+@pytest.mark.slow
 def test_second_identical_crawl_writes_no_events(two_runs):
     db_path, results, _ = two_runs
     assert "0 new, 0 updated" in results[1].stdout
     assert db.connect(db_path)["events"].count == 4
 
 
+@pytest.mark.slow
 def test_key_is_sent_as_a_header_and_never_in_urls_logs_or_the_database(two_runs):
     db_path, results, hits = two_runs
     assert all(h.headers.get("X-Api-Key") == KEY for h in hits[0])
@@ -167,6 +175,7 @@ def _only(*routes: Route) -> list[Route]:
     return [*routes, *empty, *recorded]
 
 
+@pytest.mark.slow
 def test_query_past_twenty_pages_restarts_from_the_last_modified_date_read(replay, db_path):
     docs = _listed("documents_docket_colc.json")
     full = Route("/documents", body=_listing(docs[::-1], has_next=True), content_type=JSON_API,
@@ -204,6 +213,7 @@ def _open_document(closes, count: int) -> list[Route]:
                   content_type=JSON_API)]
 
 
+@pytest.mark.slow
 def test_open_comment_period_gets_one_deadline_event_and_its_count_is_refreshed_every_run(replay, db_path):
     closes = datetime.now(UTC).date() + timedelta(days=7)
     listed = json.loads(_open_document(closes, 12)[0].body)["data"]
@@ -237,6 +247,7 @@ def _crawl_recorded(source: str, db_path) -> None:
         server.stop()
 
 
+@pytest.mark.slow
 def test_federal_register_notice_and_its_regulations_gov_document_are_one_meeting_in_either_order(tmp_path):
     merged = {}
     for order in (("federal_register", "regulations_gov"), ("regulations_gov", "federal_register")):
@@ -264,6 +275,7 @@ def test_federal_register_notice_and_its_regulations_gov_document_are_one_meetin
 # Upstream errors -----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_error_bodies_are_recorded_with_their_reason_and_the_rest_is_stored(replay, db_path):
     bad_filter = Route("/documents", status=400, body='{"errors": [{"status": "400", "title": '
                        '"Invalid filter field name: SearchTerm"}]}', query={"filter[searchTerm]": "automated decision"},
@@ -288,6 +300,7 @@ def test_error_bodies_are_recorded_with_their_reason_and_the_rest_is_stored(repl
     assert KEY not in _everything_stored(db_path) + result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_refused_key_fails_the_run_with_one_clear_message(replay, db_path):
     refused = Route("/documents", status=403, content_type="application/json",
                     body='{"error": {"code": "API_KEY_INVALID", "message": "An invalid api_key was supplied. '
@@ -304,6 +317,7 @@ def test_refused_key_fails_the_run_with_one_clear_message(replay, db_path):
     assert KEY not in result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_missing_key_skips_the_source_with_one_line(replay, db_path):
     result = crawl("regulations_gov", replay([]), db_path, env={"DATA_GOV_API_KEY": ""})
     assert result.stdout.strip() == (
@@ -380,3 +394,43 @@ def test_real_detail_maps_dates_and_the_federal_register_number():
     contribution = item.source_meta[CONTRIBUTIONS]["regulations_gov"]
     assert contribution["fields"] == {"comments_close_on": "2020-11-23", "docket_id": "FRTIB_FRDOC_0001"}
     assert contribution["meta"]["comments_received"] == 3
+
+
+# In process: a saved detail and its comment count, through the spider's callbacks ------------------------
+
+
+@pytest.fixture
+async def spider(db_path, monkeypatch):
+    monkeypatch.setenv("DATA_GOV_API_KEY", KEY)
+    spider = in_process_spider(RegulationsGovSpider, db_path)
+    asked = [request async for request in spider.start()]
+    assert asked  # the watched dockets and the AI searches
+    return spider
+
+
+def _answer(spider, name: str, path: str):
+    return file_response(f"regulations_gov/{name}.json", f"{spider.base_url}{path}")
+
+
+async def test_a_saved_detail_and_its_count_map_to_eastern_days_the_count_and_the_agency_s_name(spider):
+    [count_request] = spider.parse_detail(_answer(spider, "document_COLC-2023-0006-0001",
+                                                  "/documents/COLC-2023-0006-0001"), listed={})
+    assert count_request.url.endswith("/document-comments-received-counts/COLC-2023-0006-0001")
+    [colc] = spider.parse_count(_answer(spider, "counts_COLC-2023-0006-0001", "/counts"),
+                                **count_request.cb_kwargs)
+    # commentEndDate 2023-10-31T03:59:59Z is 11:59 p.m. on October 30 in Washington.
+    assert (colc.id, colc.comments_close_on, colc.docket_id, colc.kind) == (
+        "fr-2023-18624", "2023-10-30", "COLC-2023-0006", "request_for_comment")
+    meta = colc.source_meta[CONTRIBUTIONS]["regulations_gov"]["meta"]
+    assert (meta["comments_received"], meta["comment_start_date"], meta["document_id"]) == (
+        10310, "2023-08-30", "COLC-2023-0006-0001")
+    assert colc.agency == "Copyright Office, Library of Congress"
+    assert "digital replicas" in colc.abstract and "&ldquo;" not in colc.abstract
+
+
+async def test_a_saved_detail_without_a_comment_period_is_its_own_meeting(spider):
+    [transcript] = spider.parse_detail(_answer(spider, "document_COLC-2023-0006-0002",
+                                               "/documents/COLC-2023-0006-0002"), listed={})
+    assert transcript.id == "regsgov-COLC-2023-0006-0002"
+    assert transcript.document_url == "https://www.regulations.gov/document/COLC-2023-0006-0002"
+    assert transcript.source_meta["document_type"] == "Supporting & Related Material"

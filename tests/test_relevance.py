@@ -47,12 +47,20 @@ def write_variant(tmp_path: Path, data: dict[str, Any]) -> Path:
     return path
 
 
+_VARIANTS: dict[tuple[tuple[str, ...], bool], Taxonomy] = {}
+
+
 def variant(tmp_path: Path, *, extra_ai: tuple[str, ...] = (), without_exclusions: bool = False) -> Taxonomy:
-    data = raw_topics()
-    data["more_ai_phrases"] = list(data.get("more_ai_phrases") or []) + list(extra_ai)
-    if without_exclusions:
-        data["exclusions"] = []
-    return load_taxonomy(write_variant(tmp_path, data))
+    """topics.yml with more AI phrases or without its exclusions; each variant is loaded once, as classifying
+    does not change a taxonomy and loading one is the slow part of the near-miss cases."""
+    key = (extra_ai, without_exclusions)
+    if key not in _VARIANTS:
+        data = raw_topics()
+        data["more_ai_phrases"] = list(data.get("more_ai_phrases") or []) + list(extra_ai)
+        if without_exclusions:
+            data["exclusions"] = []
+        _VARIANTS[key] = load_taxonomy(write_variant(tmp_path, data))
+    return _VARIANTS[key]
 
 
 def item_text(item: dict[str, Any]) -> str:

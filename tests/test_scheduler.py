@@ -221,6 +221,7 @@ def test_once_exits_zero_when_every_job_succeeded(tmp_path, fresh_db, db_path):
     assert lines == ["federal_register: ok", "congress: ok"]
 
 
+@pytest.mark.slow
 def test_once_crawls_for_real_and_publishes_the_snapshot(tmp_path, fresh_db, db_path, replay):
     server = replay(FIXTURES / "federal_register" / "cassette.yml")
     schedule = _schedule_file(tmp_path, "sources:\n  federal_register: {cron: '15 7 * * mon-fri'}\n")
@@ -252,6 +253,7 @@ def test_a_crawl_still_running_when_its_trigger_fires_again_is_not_started_twice
     assert lines == ["start", "end"] * (len(lines) // 2)
 
 
+@pytest.mark.slow
 def test_a_manual_crawl_is_turned_away_while_the_source_is_being_crawled(db_path, replay):
     server = replay(FIXTURES / "federal_register" / "cassette.yml")
     with source_lock(db_path, "federal_register") as acquired:
@@ -277,6 +279,7 @@ def test_a_second_scheduler_stops_at_once_with_one_line(tmp_path, fresh_db, db_p
 # Timeouts and stopping ------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_hung_crawl_is_killed_at_its_timeout_recorded_as_failed_and_the_next_run_goes_on(tmp_path, fresh_db,
                                                                                           db_path):
     pid_file = tmp_path / "grandchild.pid"
@@ -299,6 +302,7 @@ def test_a_crawl_that_hangs_before_opening_its_run_still_leaves_a_failed_run(fre
     assert (run["source"], run["status"], run["message"]) == ("federal_register", "failed", "timed out after 1 s")
 
 
+@pytest.mark.slow
 def test_stopping_the_runner_ends_a_crawl_that_ignores_sigterm_and_marks_its_run(tmp_path, fresh_db, db_path):
     pid_file = tmp_path / "grandchild.pid"
     runner = LocalRunner(db_path, command=_hanging(db_path, pid_file, ignore_term=True), publish=False,
@@ -316,6 +320,7 @@ def test_stopping_the_runner_ends_a_crawl_that_ignores_sigterm_and_marks_its_run
     assert runner.run(_job()).line == "federal_register: not started: the scheduler is stopping"
 
 
+@pytest.mark.slow
 def test_sigterm_during_once_stops_the_crawl_marks_its_run_and_starts_no_other(tmp_path, fresh_db, db_path):
     pid_file = tmp_path / "grandchild.pid"
     runner = LocalRunner(db_path, command=_hanging(db_path, pid_file), publish=False, stop_grace=2)
@@ -342,6 +347,7 @@ os.execv(sys.executable, [sys.executable, "scheduler.py", *sys.argv[1:]])
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", [["scheduler.py"], ["-c", BLOCKED_BY_PARENT]], ids=["plain", "blocked-by-parent"])
 def test_sigterm_stops_the_scheduler_process_cleanly_and_frees_its_lock(tmp_path, fresh_db, db_path, command):
     child = subprocess.Popen([sys.executable, *command, "--schedule", str(_two_jobs(tmp_path)),
@@ -389,6 +395,7 @@ schedule.main(sys.argv[2:], prog_name="scheduler.py")
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("moment", ["wakeup", "listener"])
 def test_sigterm_at_an_awkward_moment_still_stops_the_scheduler(tmp_path, fresh_db, db_path, moment):
     child = subprocess.run([sys.executable, "-c", SIGNAL_AT, moment, "--schedule", str(_two_jobs(tmp_path)),
@@ -465,6 +472,7 @@ def bare_scrapyd(tmp_path, scrapyd_env):
     process.wait(timeout=10)
 
 
+@pytest.mark.slow
 def test_scrapyd_runner_schedules_the_crawl_on_scrapyd_and_publishes(scrapyd, fresh_db, db_path):
     runner = ScrapydRunner(scrapyd, "default", db_path, poll=0.2)
     outcome = runner.run(_job(timeout=120))
@@ -481,6 +489,7 @@ def test_scrapyd_that_cannot_be_reached_fails_the_run_with_one_line(fresh_db, db
     assert outcome.failed and outcome.line.startswith(f"federal_register: failed: could not reach Scrapyd at {url}")
 
 
+@pytest.mark.slow
 def test_scrapyd_deploy_packs_the_spiders_as_an_egg_that_runs_on_scrapyd(tmp_path, bare_scrapyd, fresh_db, db_path):
     checkout = tmp_path / "checkout"
     shutil.copytree(REPO, checkout, ignore=shutil.ignore_patterns(

@@ -57,6 +57,7 @@ def _leaks(text: str) -> list[str]:
     return [name for name, value in SECRETS.items() if value in text]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("source", "variable"), [
     ("congress", "CONGRESS_API_KEY"), ("openstates", "OPENSTATES_API_KEY"), ("regulations_gov", "DATA_GOV_API_KEY")])
 def test_the_keys_were_really_sent_in_headers(full_run, source, variable):
@@ -66,6 +67,7 @@ def test_the_keys_were_really_sent_in_headers(full_run, source, variable):
     assert api and all(SECRETS[variable] in h.values() for h in api)
 
 
+@pytest.mark.slow
 def test_govinfo_gets_the_data_gov_key_and_the_keyless_hosts_none(full_run):
     """The text search takes the data.gov key; govinfo's bulk files and the bill texts need none: none is sent."""
     _, _, headers = full_run
@@ -76,10 +78,12 @@ def test_govinfo_gets_the_data_gov_key_and_the_keyless_hosts_none(full_run):
     assert keyless and not [h for h in keyless if _leaks(" ".join(h.values()))]
 
 
+@pytest.mark.slow
 def test_no_secret_in_any_log_line(full_run):
     assert _leaks(full_run[1]) == []
 
 
+@pytest.mark.slow
 def test_no_secret_in_the_database_or_the_snapshot(full_run):
     path, *_ = full_run
     dump = "\n".join(db.connect(path).conn.iterdump())
@@ -90,12 +94,14 @@ def test_no_secret_in_the_database_or_the_snapshot(full_run):
     assert _leaks("\n".join(sqlite3.connect(snapshot).iterdump())) == []
 
 
+@pytest.mark.slow
 def test_no_secret_in_metadata_or_pages(full_run):
     path, *_ = full_run
     for public in (False, True):
         assert _leaks(write_metadata(path, public=public).read_text()) == []
 
 
+@pytest.mark.slow
 async def test_no_secret_on_the_site(full_run):
     path, *_ = full_run
     ds = make_datasette(path, public=False)

@@ -204,6 +204,7 @@ def crawled(tmp_path_factory):
     return path
 
 
+@pytest.mark.slow
 async def test_director_face_serves_meetings_with_metadata(crawled):
     ds = make_datasette(crawled, public=False)
     response = await ds.client.get("/tracker/meetings.json?_shape=array&_sort=id")
@@ -213,6 +214,7 @@ async def test_director_face_serves_meetings_with_metadata(crawled):
     assert "Agency meetings, hearings and notices" in page.text
 
 
+@pytest.mark.slow
 async def test_internal_tables_are_hidden(crawled):
     ds = make_datasette(crawled, public=False)
     tables = {t["name"]: t["hidden"] for t in (await ds.client.get("/tracker.json")).json()["tables"]}
@@ -220,6 +222,7 @@ async def test_internal_tables_are_hidden(crawled):
     assert not tables["meetings"]
 
 
+@pytest.mark.slow
 async def test_public_face_serves_the_snapshot_and_refuses_arbitrary_sql(crawled):
     snapshot = publish(crawled)
     ds = make_datasette(snapshot, public=True)
@@ -228,12 +231,14 @@ async def test_public_face_serves_the_snapshot_and_refuses_arbitrary_sql(crawled
     assert (await ds.client.get("/tracker/meetings.json?_where=1=1")).status_code == 403
 
 
+@pytest.mark.slow
 async def test_director_face_accepts_sql(crawled):
     ds = make_datasette(crawled, public=False)
     response = await ds.client.get("/tracker.json?sql=select+count(*)+as+n+from+meetings&_shape=array")
     assert response.json() == [{"n": 6}]
 
 
+@pytest.mark.slow
 def test_public_command_line_serves_immutable_with_limits(crawled):
     command = datasette_command(crawled, public=True)
     assert command[command.index("-i") + 1] == str(crawled)

@@ -115,6 +115,7 @@ def watched_state_bill(tmp_path_factory) -> SimpleNamespace:
     return SimpleNamespace(db_path=db_path, watch=watch, regular=regular, hits=hits)
 
 
+@pytest.mark.slow
 def test_watching_a_state_bill_prints_one_line_and_stores_it_with_a_watch_position(watched_state_bill):
     assert watched_state_bill.watch.stdout.splitlines() == [
         "watching NJ A 55 (nj-2025-a55): An act concerning bridges.; kept fresh on every run"]
@@ -127,6 +128,7 @@ def test_watching_a_state_bill_prints_one_line_and_stores_it_with_a_watch_positi
     assert (entry["ref"], entry["status"], entry["bill_id"]) == ("NJ A 55", "found", "nj-2025-a55")
 
 
+@pytest.mark.slow
 def test_a_regular_crawl_re_reads_a_watched_bill_by_its_number(watched_state_bill):
     by_number = [h for h in watched_state_bill.hits if "identifier" in h.query]
     assert [(h.query["jurisdiction"], h.query["identifier"]) for h in by_number] == [(["nj"], ["A 55"])]
@@ -136,6 +138,7 @@ def test_a_regular_crawl_re_reads_a_watched_bill_by_its_number(watched_state_bil
     assert bill["latest_action"] == "Reported out of committee."
 
 
+@pytest.mark.slow
 async def test_the_bill_page_says_the_bill_is_followed_by_hand(watched_state_bill):
     site = make_datasette(watched_state_bill.db_path, public=False)
     page = await site.client.get("/tracker/bills/nj-2025-a55")
@@ -145,6 +148,7 @@ async def test_the_bill_page_says_the_bill_is_followed_by_hand(watched_state_bil
 
 # ailabor watch: federal bills, and numbers that do not exist -------------------------------------------
 
+@pytest.mark.slow
 def test_watching_a_federal_bill_by_its_id_fetches_and_stores_it(db_path):
     with emulating(Dataset(federal=[REPAIRS], as_of=AS_OF)) as server:
         result = ailabor(server, db_path, "watch", "us-119-hr2794")
@@ -158,6 +162,7 @@ def test_watching_a_federal_bill_by_its_id_fetches_and_stores_it(db_path):
     assert row(db_path, "SELECT stance FROM positions WHERE bill_id = 'us-119-hr2794'")["stance"] == "watch"
 
 
+@pytest.mark.slow
 def test_a_watched_federal_bill_is_not_fetched_again_when_the_bill_list_shows_it_unchanged(db_path):
     with emulating(Dataset(federal=[REPAIRS], as_of=AS_OF)) as server:
         assert ailabor(server, db_path, "watch", "us-119-hr2794").returncode == 0
@@ -167,6 +172,7 @@ def test_a_watched_federal_bill_is_not_fetched_again_when_the_bill_list_shows_it
         assert not server.hits_to("/bill/119/hr/2794")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bill, message", [
     ("us-119-hr9999", "ailabor: Congress.gov has no H.R. 9999 in the 119th Congress"),
     ("NJ A 999", "ailabor: Open States has no bill A 999 in NJ"),
@@ -180,6 +186,7 @@ def test_a_number_upstream_does_not_know_fails_in_one_line_and_leaves_no_entry(d
     assert db.connect(db_path).execute("SELECT count(*) FROM watchlist").fetchone()[0] == 0
 
 
+@pytest.mark.slow
 def test_without_the_open_states_key_the_bill_stays_pending_with_one_line(db_path):
     with emulating(Dataset(states=[BRIDGES], as_of=AS_OF)) as server:
         result = ailabor(server, db_path, "watch", "NJ A 55", env={"OPENSTATES_API_KEY": ""})
@@ -204,6 +211,7 @@ def _watermark(db_path: Path, source: str) -> str | None:
         "SELECT watermark FROM crawl_runs WHERE source = ? ORDER BY id DESC LIMIT 1", [source]).fetchone()[0]
 
 
+@pytest.mark.slow
 def test_an_open_states_watch_run_leaves_the_searches_marks_where_they_were(db_path):
     with emulating(Dataset(states=[BRIDGES], as_of=AS_OF)) as server:
         crawl("openstates", server, db_path, env=EMULATED_KEYS)
@@ -220,6 +228,7 @@ def test_an_open_states_watch_run_leaves_the_searches_marks_where_they_were(db_p
     assert asked == expected
 
 
+@pytest.mark.slow
 def test_a_congress_watch_run_leaves_the_watermark_where_it_was(db_path):
     overlap = timedelta(hours=float(source_config("congress").get("overlap_hours", 2)))
     with emulating(Dataset(federal=[REPAIRS], as_of=AS_OF)) as server:
@@ -237,6 +246,7 @@ def test_a_congress_watch_run_leaves_the_watermark_where_it_was(db_path):
 
 # ailabor position on a bill not stored yet ----------------------------------------------------------
 
+@pytest.mark.slow
 def test_a_position_on_a_bill_not_stored_fetches_it_first(db_path):
     with emulating(Dataset(states=[BRIDGES], as_of=AS_OF)) as server:
         result = ailabor(server, db_path, "position", "NJ A 55", "--stance", "support")
