@@ -36,8 +36,6 @@ MAX_IDENTIFIERS = 20
 # The key, among the searches' watermarks, of when the followed bills were last all re-read.
 REREAD_MARK = "reread"
 
-_CHAMBERS = ("lower", "upper")
-
 
 def since_param(moment: datetime) -> str:
     """``updated_since`` as the API compares it: UTC, a space, no zone (see the module docstring)."""
